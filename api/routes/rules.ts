@@ -1,0 +1,39 @@
+import { Type } from 'typebox';
+import type { ApiApp, ApiDeps } from '../server.ts';
+import { errorResponses, IdParams, RULE_KIND, RuleBody, RuleSchema, Uuid } from '../schemas.ts';
+
+export function ruleRoutes(app: ApiApp, { rules }: ApiDeps): void {
+  app.get(
+    '/rules',
+    {
+      schema: {
+        tags: ['rules'],
+        summary: 'List rules',
+        querystring: Type.Object({ assetId: Type.Optional(Uuid), kind: Type.Optional(RULE_KIND), enabled: Type.Optional(Type.Boolean()) }),
+        response: { 200: Type.Array(RuleSchema), ...errorResponses },
+      },
+    },
+    (req) => rules.list(req.query),
+  );
+  app.post(
+    '/rules',
+    { schema: { tags: ['rules'], summary: 'Create a rule (definition validated per kind)', body: RuleBody, response: { 201: RuleSchema, ...errorResponses } } },
+    async (req, reply) => reply.status(201).send(await rules.create(req.body)),
+  );
+  app.get('/rules/:id', { schema: { tags: ['rules'], params: IdParams, response: { 200: RuleSchema, ...errorResponses } } }, (req) => rules.get(req.params.id));
+  app.patch(
+    '/rules/:id',
+    {
+      schema: { tags: ['rules'], summary: 'Update a rule (bumps version)', params: IdParams, body: Type.Partial(RuleBody, { additionalProperties: false }), response: { 200: RuleSchema, ...errorResponses } },
+    },
+    (req) => rules.update(req.params.id, req.body),
+  );
+  app.delete(
+    '/rules/:id',
+    { schema: { tags: ['rules'], params: IdParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (req, reply) => {
+      await rules.remove(req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+}

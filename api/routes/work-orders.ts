@@ -1,0 +1,116 @@
+import { Type } from 'typebox';
+import type { ApiApp, ApiDeps } from '../server.ts';
+import { AlarmSchema, errorResponses, IdParams, Page, Paging, PRIORITY, Uuid, WO_SOURCE, WO_STATUS, WorkOrderSchema } from '../schemas.ts';
+import { alarmView, workOrderView } from '../views.ts';
+
+export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: ApiDeps): void {
+  app.get(
+    '/work-orders',
+    {
+      schema: {
+        tags: ['work orders'],
+        summary: 'List work orders (newest first)',
+        querystring: Type.Object({ status: Type.Optional(WO_STATUS), assetId: Type.Optional(Uuid), ruleId: Type.Optional(Uuid), source: Type.Optional(WO_SOURCE), ...Paging }),
+        response: { 200: Page(WorkOrderSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { items, total } = await workOrders.list(req.query);
+      return { items: items.map(workOrderView), total, limit: req.query.limit, offset: req.query.offset };
+    },
+  );
+
+  app.post(
+    '/work-orders',
+    {
+      schema: {
+        tags: ['work orders'],
+        summary: 'Create a work order by hand (dispatcher or customer request)',
+        body: Type.Object(
+          {
+            title: Type.String({ minLength: 1, maxLength: 300 }),
+            description: Type.Optional(Type.String({ maxLength: 10_000 })),
+            assetId: Uuid,
+            priority: Type.Optional(PRIORITY),
+            source: Type.Optional(Type.Union([Type.Literal('manual'), Type.Literal('customer')])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: WorkOrderSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(workOrderView(await workOrders.create({ ...req.body, source: req.body.source ?? 'manual' }))),
+  );
+
+  app.get(
+    '/work-orders/:id',
+    { schema: { tags: ['work orders'], summary: 'Work order with its history and alarms', params: IdParams, response: { 200: WorkOrderSchema, ...errorResponses } } },
+    async (req) => workOrderView(await workOrders.get(req.params.id)),
+  );
+
+  app.post(
+    '/work-orders/:id/transitions',
+    {
+      schema: {
+        tags: ['work orders'],
+        summary: 'Move a work order through its lifecycle (409 for illegal transitions)',
+        params: IdParams,
+        body: Type.Object(
+          {
+            to: WO_STATUS,
+            assigneeId: Type.Optional(Uuid),
+            note: Type.Optional(Type.String({ maxLength: 2000 })),
+            actor: Type.Optional(Type.String({ maxLength: 200 })),
+            meterReading: Type.Optional(Type.Number({ minimum: 0, description: 'counter value at completion (PM orders)' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: WorkOrderSchema, ...errorResponses },
+      },
+    },
+    async (req) => workOrderView(await workOrders.transition(req.params.id, req.body)),
+  );
+
+  app.get(
+    '/alarms',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'List alarms (newest first)',
+        querystring: Type.Object({ assetId: Type.Optional(Uuid), status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('cleared')])), ...Paging }),
+        response: { 200: Page(AlarmSchema), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { items, total } = await alarms.list(req.query);
+      return { items: items.map(alarmView), total, limit: req.query.limit, offset: req.query.offset };
+    },
+  );
+
+  app.get(
+    '/engineers',
+    { schema: { tags: ['engineers'], summary: 'List engineers', response: { 200: Type.Array(Type.Object({ id: Uuid, code: Type.String(), name: Type.String(), skills: Type.Array(Type.String()), active: Type.Boolean() })) } } },
+    () => assets.listEngineers(),
+  );
+  app.post(
+    '/engineers',
+    {
+      schema: {
+        tags: ['engineers'],
+        summary: 'Create an engineer',
+        body: Type.Object(
+          {
+            code: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            phone: Type.Optional(Type.String({ maxLength: 50 })),
+            email: Type.Optional(Type.String({ format: 'email' })),
+            skills: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ id: Uuid, code: Type.String(), name: Type.String(), skills: Type.Array(Type.String()), active: Type.Boolean() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await assets.createEngineer(req.body)),
+  );
+}

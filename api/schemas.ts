@@ -1,0 +1,166 @@
+/** JSON schemas (TypeBox) shared by the routes: request shapes, response shapes, the error body. */
+import { Type, type TSchema } from 'typebox';
+
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String({ description: 'machine-readable error kind, e.g. validation, not_found, conflict, illegal_transition' }),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  },
+  { $id: 'ErrorBody' },
+);
+
+export const errorResponses = {
+  400: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  500: ErrorBody,
+};
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Uuid });
+export const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'letters, digits, _ . - (used in MQTT topics)' });
+export const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+/** Request side: an ISO-8601 string. */
+export const Timestamp = Type.String({ format: 'date-time' });
+/** Response side: a Date, serialised as ISO-8601. */
+export const TimestampOut = Type.Unsafe<Date>({ type: 'string', format: 'date-time' });
+const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+
+export const Paging = {
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+};
+
+export const Page = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });
+
+export const SiteSchema = Type.Object({
+  id: Uuid,
+  code: Type.String(),
+  name: Type.String(),
+  address: Nullable(Type.String()),
+  createdAt: TimestampOut,
+  updatedAt: TimestampOut,
+});
+
+export const ASSET_STATUS = Type.Union([Type.Literal('procured'), Type.Literal('installed'), Type.Literal('in_service'), Type.Literal('under_repair'), Type.Literal('retired')]);
+
+export const AssetSchema = Type.Object({
+  id: Uuid,
+  code: Type.String(),
+  name: Type.String(),
+  type: Type.String(),
+  brand: Nullable(Type.String()),
+  model: Nullable(Type.String()),
+  serial: Nullable(Type.String()),
+  siteId: Uuid,
+  siteCode: Type.String(),
+  parentId: Nullable(Uuid),
+  installDate: Nullable(Type.String()),
+  warrantyEnd: Nullable(Type.String()),
+  specs: Type.Unknown({ description: 'technical specifications (JSON object)' }),
+  status: ASSET_STATUS,
+  lastSeenAt: Nullable(TimestampOut),
+  createdAt: TimestampOut,
+  updatedAt: TimestampOut,
+  meters: Type.Optional(Type.Array(Type.Object({ name: Type.String(), value: Type.Number(), unit: Nullable(Type.String()), readAt: TimestampOut }))),
+});
+
+export const AssetBody = Type.Object(
+  {
+    code: Code,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    type: Type.String({ minLength: 1, maxLength: 64 }),
+    brand: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    model: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    serial: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+    siteId: Uuid,
+    parentId: Type.Optional(Nullable(Uuid)),
+    installDate: Type.Optional(Nullable(DateOnly)),
+    warrantyEnd: Type.Optional(Nullable(DateOnly)),
+    specs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    status: Type.Optional(ASSET_STATUS),
+  },
+  { additionalProperties: false },
+);
+
+export const PRIORITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
+export const WO_STATUS = Type.Union([Type.Literal('open'), Type.Literal('assigned'), Type.Literal('in_progress'), Type.Literal('completed'), Type.Literal('closed'), Type.Literal('cancelled')]);
+export const WO_SOURCE = Type.Union([Type.Literal('manual'), Type.Literal('rule'), Type.Literal('pm'), Type.Literal('customer')]);
+
+export const WorkOrderSchema = Type.Object({
+  id: Uuid,
+  number: Type.Integer(),
+  title: Type.String(),
+  description: Nullable(Type.String()),
+  source: WO_SOURCE,
+  priority: PRIORITY,
+  status: WO_STATUS,
+  assetId: Uuid,
+  assetCode: Type.String(),
+  ruleId: Nullable(Uuid),
+  dedupeKey: Nullable(Type.String()),
+  reason: Type.Unknown({ description: 'for rule/PM orders: rule id + version, inputs, statistic, threshold, summary' }),
+  assigneeId: Nullable(Uuid),
+  completionMeter: Nullable(Type.Number()),
+  requestedAt: TimestampOut,
+  assignedAt: Nullable(TimestampOut),
+  startedAt: Nullable(TimestampOut),
+  completedAt: Nullable(TimestampOut),
+  closedAt: Nullable(TimestampOut),
+  cancelledAt: Nullable(TimestampOut),
+  createdAt: TimestampOut,
+  updatedAt: TimestampOut,
+  allowedTransitions: Type.Array(WO_STATUS),
+  events: Type.Optional(
+    Type.Array(Type.Object({ fromStatus: Nullable(WO_STATUS), toStatus: WO_STATUS, note: Nullable(Type.String()), actor: Nullable(Type.String()), at: TimestampOut })),
+  ),
+  alarms: Type.Optional(
+    Type.Array(Type.Object({ id: Uuid, code: Type.String(), severity: Type.String(), status: Type.String(), raisedAt: TimestampOut, clearedAt: Nullable(TimestampOut) })),
+  ),
+});
+
+export const RULE_KIND = Type.Union([Type.Literal('threshold'), Type.Literal('usage')]);
+
+export const RuleSchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  kind: RULE_KIND,
+  assetId: Nullable(Uuid),
+  assetType: Nullable(Type.String()),
+  enabled: Type.Boolean(),
+  definition: Type.Unknown(),
+  version: Type.Integer(),
+  createdAt: TimestampOut,
+  updatedAt: TimestampOut,
+});
+
+export const RuleBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    kind: RULE_KIND,
+    assetId: Type.Optional(Nullable(Uuid)),
+    assetType: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+    enabled: Type.Optional(Type.Boolean()),
+    definition: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'threshold: {metric, operator, value, holdSeconds?, hysteresis?, severity, priority, title?}; usage: {metric, every, startAt?, priority, title?}',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const AlarmSchema = Type.Object({
+  id: Uuid,
+  assetId: Uuid,
+  assetCode: Type.String(),
+  ruleId: Nullable(Uuid),
+  source: Type.String(),
+  code: Type.String(),
+  severity: Type.String(),
+  status: Type.String(),
+  message: Nullable(Type.String()),
+  details: Type.Unknown(),
+  raisedAt: TimestampOut,
+  clearedAt: Nullable(TimestampOut),
+  workOrderId: Nullable(Uuid),
+});

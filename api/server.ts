@@ -1,0 +1,67 @@
+/**
+ * Builds the Fastify app: OpenAPI at /docs, schema-validated routes, one error handler.
+ * Routes are thin: validate (schema), call a service, map the result to a view.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Clock } from '../platform/clock.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { AssetService } from '../maintenance/assets.ts';
+import type { AlarmService } from '../maintenance/alarms.ts';
+import type { WorkOrderService } from '../maintenance/work-orders.ts';
+import type { RuleService } from '../rules/service.ts';
+import type { TelemetryStore } from '../ingest/telemetry-store/port.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { ErrorBody } from './schemas.ts';
+import { assetRoutes } from './routes/assets.ts';
+import { healthRoutes } from './routes/health.ts';
+import { ruleRoutes } from './routes/rules.ts';
+import { telemetryRoutes } from './routes/telemetry.ts';
+import { workOrderRoutes } from './routes/work-orders.ts';
+
+export interface HealthReport {
+  components: Record<string, { ok: boolean; detail: string }>;
+  counters: Record<string, unknown>;
+}
+
+export interface ApiDeps {
+  assets: AssetService;
+  workOrders: WorkOrderService;
+  alarms: AlarmService;
+  rules: RuleService;
+  telemetry: TelemetryStore;
+  clock: Clock;
+  health(): Promise<HealthReport>;
+  /** Asset codes/sites changed: ingest drops its cache. */
+  onAssetsChanged(): void;
+}
+
+export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
+  const app = Fastify({
+    loggerInstance: logger.child({ module: 'api' }) as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'On-site O&M platform API', version: '0.1.0', description: 'Assets, rules, work orders, alarms and telemetry.' },
+      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'ops' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addSchema(ErrorBody);
+  installErrorHandling(app);
+
+  healthRoutes(app, deps);
+  assetRoutes(app, deps);
+  ruleRoutes(app, deps);
+  workOrderRoutes(app, deps);
+  telemetryRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,82 @@
+/**
+ * Dead-letter queue: every refused message is counted by reason and kept (topic, payload, reason)
+ * in the `dead_letters` table, written in batches off the broker's path.
+ */
+import type { Db } from '../platform/db/database.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RejectReason } from './payload.ts';
+
+export interface DeadLetter {
+  topic: string;
+  payload: Buffer;
+  reason: RejectReason;
+  detail: string;
+  clientId: string | undefined;
+  receivedAt: Date;
+}
+
+const MAX_STORED_PAYLOAD = 64 * 1024;
+
+/** Stored as UTF-8 text when it is text, otherwise as "base64:<...>". */
+export function payloadText(buf: Buffer): string {
+  const slice = buf.subarray(0, MAX_STORED_PAYLOAD);
+  const text = slice.toString('utf8');
+  const clean = Buffer.from(text, 'utf8').equals(slice) && !text.includes('\u0000');
+  return clean ? text : `base64:${slice.toString('base64')}`;
+}
+
+export function createDeadLetterSink(deps: { prisma: Db; logger: Logger; flushMs?: number; maxBuffered?: number }) {
+  const log = deps.logger.child({ module: 'dead-letters' });
+  const counts: Partial<Record<RejectReason, number>> = {};
+  let pending: DeadLetter[] = [];
+  let stored = 0;
+  let lost = 0;
+  let inFlight: Promise<void> | undefined;
+  const maxBuffered = deps.maxBuffered ?? 100_000;
+
+  async function write(): Promise<void> {
+    while (pending.length > 0) {
+      const batch = pending.slice(0, 1000);
+      await deps.prisma.deadLetter.createMany({
+        data: batch.map((d) => ({ topic: d.topic.slice(0, 1000), payload: payloadText(d.payload), reason: d.reason, details: { detail: d.detail }, clientId: d.clientId ?? null, receivedAt: d.receivedAt })),
+      });
+      pending = pending.slice(batch.length);
+      stored += batch.length;
+    }
+  }
+
+  function flush(): Promise<void> {
+    inFlight ??= write()
+      .catch((err) => log.warn({ err: (err as Error).message, pending: pending.length }, 'dead-letter write failed; will retry'))
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  }
+
+  const timer = setInterval(() => void flush(), deps.flushMs ?? 500);
+  timer.unref();
+
+  return {
+    record(d: DeadLetter): void {
+      counts[d.reason] = (counts[d.reason] ?? 0) + 1;
+      if (pending.length >= maxBuffered) {
+        lost++;
+        return;
+      }
+      pending.push(d);
+      log.debug({ topic: d.topic, reason: d.reason, detail: d.detail }, 'message dead-lettered');
+    },
+    async flush(): Promise<void> {
+      if (inFlight) await inFlight;
+      await flush();
+    },
+    stats: () => ({ byReason: { ...counts }, total: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0), stored, pending: pending.length, lost }),
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await this.flush();
+    },
+  };
+}
+
+export type DeadLetterSink = ReturnType<typeof createDeadLetterSink>;

@@ -1,0 +1,100 @@
+/**
+ * Pure validation of MQTT payloads. Returns either the decoded message or a reason + detail for the
+ * dead-letter queue. No I/O; `now` is passed in.
+ */
+import { METRIC_NAME } from './telemetry-schema.ts';
+
+export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export type RejectReason =
+  | 'invalid_topic'
+  | 'payload_too_large'
+  | 'invalid_json'
+  | 'invalid_payload'
+  | 'unknown_asset'
+  | 'overloaded';
+
+export interface Rejection {
+  reason: RejectReason;
+  detail: string;
+}
+
+export interface TelemetryMessage {
+  ts: Date;
+  metrics: Record<string, number>;
+}
+
+export interface AlarmMessage {
+  ts: Date;
+  code: string;
+  severity: Severity;
+  active: boolean;
+  message: string | undefined;
+}
+
+export const MAX_METRICS = 200;
+/** Device clocks drift; readings further in the future than this are refused. */
+export const MAX_FUTURE_MS = 5 * 60_000;
+/** Readings older than this are refused (buffers replayed after very long outages go through the API). */
+export const MAX_PAST_MS = 366 * 24 * 3600_000;
+
+type Result<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
+const reject = (reason: RejectReason, detail: string): { ok: false; rejection: Rejection } => ({ ok: false, rejection: { reason, detail } });
+
+function decodeJson(payload: Uint8Array, maxBytes: number): Result<Record<string, unknown>> {
+  if (payload.byteLength > maxBytes) return reject('payload_too_large', `${payload.byteLength} bytes > limit ${maxBytes}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch (err) {
+    return reject('invalid_json', (err as Error).message);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return reject('invalid_payload', 'payload must be a JSON object');
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+function decodeTs(raw: unknown, now: Date): Result<Date> {
+  if (raw === undefined || raw === null) return { ok: true, value: now };
+  let ts: Date;
+  if (typeof raw === 'number' && Number.isFinite(raw)) ts = new Date(raw);
+  else if (typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw)) ts = new Date(raw);
+  else return reject('invalid_payload', 'ts must be epoch milliseconds or an ISO-8601 date-time');
+  if (Number.isNaN(ts.getTime())) return reject('invalid_payload', `ts "${String(raw)}" is not a valid date`);
+  if (ts.getTime() > now.getTime() + MAX_FUTURE_MS) return reject('invalid_payload', `ts ${ts.toISOString()} is more than 5 minutes in the future`);
+  if (ts.getTime() < now.getTime() - MAX_PAST_MS) return reject('invalid_payload', `ts ${ts.toISOString()} is more than a year old`);
+  return { ok: true, value: ts };
+}
+
+export function decodeTelemetry(payload: Uint8Array, now: Date, maxBytes: number): Result<TelemetryMessage> {
+  const obj = decodeJson(payload, maxBytes);
+  if (!obj.ok) return obj;
+  const ts = decodeTs(obj.value.ts, now);
+  if (!ts.ok) return ts;
+  const metrics = obj.value.metrics;
+  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return reject('invalid_payload', 'metrics must be an object of name → number');
+  const entries = Object.entries(metrics);
+  if (entries.length === 0) return reject('invalid_payload', 'metrics is empty');
+  if (entries.length > MAX_METRICS) return reject('invalid_payload', `too many metrics (${entries.length} > ${MAX_METRICS})`);
+  const out: Record<string, number> = {};
+  for (const [name, v] of entries) {
+    if (!METRIC_NAME.test(name)) return reject('invalid_payload', `metric name "${name.slice(0, 80)}" must match ${METRIC_NAME.source}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) return reject('invalid_payload', `metric "${name}" must be a finite number`);
+    out[name] = v;
+  }
+  return { ok: true, value: { ts: ts.value, metrics: out } };
+}
+
+export function decodeAlarm(payload: Uint8Array, now: Date, maxBytes: number): Result<AlarmMessage> {
+  const obj = decodeJson(payload, maxBytes);
+  if (!obj.ok) return obj;
+  const ts = decodeTs(obj.value.ts, now);
+  if (!ts.ok) return ts;
+  const { code, severity = 'major', active = true, message } = obj.value;
+  if (typeof code !== 'string' || !/^[A-Za-z0-9_.-]{1,32}$/.test(code)) return reject('invalid_payload', 'code must be a short alarm code like "E01"');
+  if (typeof severity !== 'string' || !(SEVERITIES as readonly string[]).includes(severity))
+    return reject('invalid_payload', `severity must be one of ${SEVERITIES.join(', ')}`);
+  if (typeof active !== 'boolean') return reject('invalid_payload', 'active must be a boolean');
+  if (message !== undefined && (typeof message !== 'string' || message.length > 500)) return reject('invalid_payload', 'message must be a string of at most 500 characters');
+  return { ok: true, value: { ts: ts.value, code, severity: severity as Severity, active, message: message as string | undefined } };
+}

@@ -1,0 +1,190 @@
+/**
+ * Ingest pipeline: broker → bounded queue → (validate, resolve asset) → telemetry store + rules.
+ * `accept` is synchronous and cheap (called on the broker's publish path); the work happens in a
+ * single async loop that takes messages in arrival order, so per-asset ordering is preserved.
+ * Nothing accepted is silently dropped: every refusal is counted and dead-lettered with its payload.
+ */
+import type { Clock } from '../platform/clock.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { AssetDirectory, KnownAsset } from './asset-directory.ts';
+import type { DeadLetterSink } from './dead-letters.ts';
+import { decodeAlarm, decodeTelemetry, type AlarmMessage, type RejectReason } from './payload.ts';
+import type { TelemetryPoint, TelemetryStore } from './telemetry-store/port.ts';
+import { parseTopic } from './topics.ts';
+
+export interface IngestReading {
+  assetId: string;
+  assetCode: string;
+  assetType: string;
+  metric: string;
+  value: number;
+  ts: Date;
+}
+
+/** Where readings and device alarms go after storage (the rules engine, maintenance). */
+export interface IngestSinks {
+  onReadings?(readings: IngestReading[]): Promise<void>;
+  onDeviceAlarm?(asset: KnownAsset, alarm: AlarmMessage): Promise<void>;
+}
+
+export interface IngestCounters {
+  received: number;
+  accepted: number;
+  rejected: number;
+  ignored: number;
+  readings: number;
+  queued: number;
+  sinkRetries: number;
+}
+
+interface Message {
+  topic: string;
+  payload: Buffer;
+  clientId: string | undefined;
+  receivedAt: Date;
+}
+
+const BATCH = 1000;
+
+export function createIngestPipeline(deps: {
+  store: TelemetryStore;
+  directory: AssetDirectory;
+  deadLetters: DeadLetterSink;
+  sinks: IngestSinks;
+  clock: Clock;
+  logger: Logger;
+  maxPayloadBytes: number;
+  queueLimit: number;
+  /** Pause before re-trying a batch the sinks failed on (database down). */
+  retryMs?: number;
+}) {
+  const log = deps.logger.child({ module: 'ingest' });
+  const counters: IngestCounters = { received: 0, accepted: 0, rejected: 0, ignored: 0, readings: 0, queued: 0, sinkRetries: 0 };
+  let queue: Message[] = [];
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const idleWaiters: (() => void)[] = [];
+  const retryMs = deps.retryMs ?? 1000;
+
+  function deadLetter(m: Message, reason: RejectReason, detail: string): void {
+    counters.rejected++;
+    deps.deadLetters.record({ topic: m.topic, payload: m.payload, reason, detail, clientId: m.clientId, receivedAt: m.receivedAt });
+  }
+
+  async function processBatch(batch: Message[]): Promise<void> {
+    const points: TelemetryPoint[] = [];
+    const readings: IngestReading[] = [];
+    const alarms: { asset: KnownAsset; alarm: AlarmMessage }[] = [];
+    const pointMessages: Message[] = [];
+    for (const m of batch) {
+      const topic = parseTopic(m.topic);
+      if (topic === undefined) {
+        counters.ignored++;
+        continue;
+      }
+      if ('error' in topic) {
+        deadLetter(m, 'invalid_topic', topic.error);
+        continue;
+      }
+      const decoded =
+        topic.kind === 'telemetry' ? decodeTelemetry(m.payload, m.receivedAt, deps.maxPayloadBytes) : decodeAlarm(m.payload, m.receivedAt, deps.maxPayloadBytes);
+      if (!decoded.ok) {
+        deadLetter(m, decoded.rejection.reason, decoded.rejection.detail);
+        continue;
+      }
+      const asset = await deps.directory.resolve(topic.site, topic.asset, m.receivedAt.getTime());
+      if ('error' in asset) {
+        deadLetter(m, 'unknown_asset', asset.error);
+        continue;
+      }
+      counters.accepted++;
+      if ('metrics' in decoded.value) {
+        const { ts, metrics } = decoded.value;
+        points.push({ site: asset.siteCode, asset: asset.code, ts, fields: metrics });
+        pointMessages.push(m);
+        deps.directory.noteActivity(asset, ts, metrics);
+        for (const [metric, value] of Object.entries(metrics)) readings.push({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, metric, value, ts });
+      } else {
+        deps.directory.noteActivity(asset, decoded.value.ts, {});
+        alarms.push({ asset, alarm: decoded.value });
+      }
+    }
+    if (points.length > 0 && !deps.store.write(points)) {
+      // the store's buffer is full (store unreachable for long): keep the raw messages instead of losing them
+      for (const m of pointMessages) deadLetter(m, 'overloaded', 'telemetry buffer full; store unreachable');
+    }
+    counters.readings += readings.length;
+    await deliver(readings, alarms);
+  }
+
+  /** Rules and alarms must see every reading: retry until the downstream (database) is back. */
+  async function deliver(readings: IngestReading[], alarms: { asset: KnownAsset; alarm: AlarmMessage }[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (readings.length > 0 && deps.sinks.onReadings) await deps.sinks.onReadings(readings);
+        if (deps.sinks.onDeviceAlarm) for (const a of alarms) await deps.sinks.onDeviceAlarm(a.asset, a.alarm);
+        return;
+      } catch (err) {
+        counters.sinkRetries++;
+        if (stopped && attempt >= 2) {
+          log.error({ err: (err as Error).message, readings: readings.length }, 'giving up on rule evaluation at shutdown');
+          return;
+        }
+        log.warn({ err: (err as Error).message, attempt }, 'rule evaluation failed; retrying batch');
+        await new Promise((r) => setTimeout(r, Math.min(retryMs * 2 ** attempt, 30_000)));
+      }
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.length <= BATCH ? queue : queue.slice(0, BATCH);
+      queue = queue.length <= BATCH ? [] : queue.slice(BATCH);
+      counters.queued = queue.length;
+      try {
+        await processBatch(batch);
+      } catch (err) {
+        log.error({ err }, 'ingest batch failed unexpectedly');
+      }
+    }
+    counters.queued = 0;
+    for (const w of idleWaiters.splice(0)) w();
+  }
+
+  function kick(): void {
+    running ??= loop().finally(() => {
+      running = undefined;
+      if (queue.length > 0) kick();
+    });
+  }
+
+  return {
+    /** Called from the broker for every publish; never blocks. */
+    accept(topic: string, payload: Buffer, clientId?: string): void {
+      counters.received++;
+      const m: Message = { topic, payload, clientId, receivedAt: deps.clock.now() };
+      if (queue.length >= deps.queueLimit) {
+        deadLetter(m, 'overloaded', `ingest queue full (${deps.queueLimit})`);
+        return;
+      }
+      queue.push(m);
+      counters.queued = queue.length;
+      kick();
+    },
+
+    /** Resolves once everything accepted so far has been processed. */
+    async drain(): Promise<void> {
+      if (!running && queue.length === 0) return;
+      await new Promise<void>((r) => idleWaiters.push(r));
+    },
+
+    counters: (): IngestCounters => ({ ...counters }),
+
+    async stop(): Promise<void> {
+      stopped = true;
+      await this.drain();
+    },
+  };
+}
+
+export type IngestPipeline = ReturnType<typeof createIngestPipeline>;

@@ -1,0 +1,239 @@
+/**
+ * The one place everything is wired, explicitly. `startPlatform(config)` starts the roles the config
+ * asks for (api, ingest, rules) on the stores it names; `npm start` runs it with signal handling.
+ */
+import { pathToFileURL } from 'node:url';
+import { loadConfig, type Config } from './platform/config.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
+import { createRootLogger, type Logger } from './platform/logger.ts';
+import { openDatabase, type Database } from './platform/db/database.ts';
+import { createEmbeddedStore } from './ingest/telemetry-store/embedded.ts';
+import { createInfluxStore } from './ingest/telemetry-store/influx.ts';
+import type { TelemetryStore } from './ingest/telemetry-store/port.ts';
+import { createAssetDirectory } from './ingest/asset-directory.ts';
+import { createDeadLetterSink } from './ingest/dead-letters.ts';
+import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './ingest/broker.ts';
+import { createAlarmService } from './maintenance/alarms.ts';
+import { createAssetService } from './maintenance/assets.ts';
+import { createWorkOrderService } from './maintenance/work-orders.ts';
+import { createRulesEngine, type RulesEngine } from './rules/engine.ts';
+import { createRuleService } from './rules/service.ts';
+import { buildApi, type ApiApp, type HealthReport } from './api/server.ts';
+import { seedDemo, DEMO_SITE } from './simulators/demo-seed.ts';
+import { demoMachines, startFleet } from './simulators/fleet.ts';
+
+export interface Platform {
+  config: Config;
+  db: Database;
+  telemetry: TelemetryStore;
+  engine: RulesEngine;
+  pipeline: IngestPipeline | undefined;
+  broker: EmbeddedBroker | undefined;
+  api: ApiApp | undefined;
+  /** http://host:port of the API when the api role runs. */
+  apiUrl: string | undefined;
+  /** mqtt://host:port of the embedded broker when the ingest role runs. */
+  mqttUrl: string | undefined;
+  health(): Promise<HealthReport>;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(config: Config, opts: { clock?: Clock; logger?: Logger } = {}): Promise<Platform> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createRootLogger(config.logLevel);
+  const roles = new Set(config.roles);
+  const stops: (() => Promise<void> | void)[] = [];
+
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  stops.push(() => db.close());
+
+  const storeOpts = { batchSize: config.telemetryBatchSize, flushMs: config.telemetryFlushMs, maxBuffered: config.telemetryMaxBuffered, logger };
+  const telemetry: TelemetryStore = config.influxUrl
+    ? await createInfluxStore({
+        ...storeOpts,
+        url: config.influxUrl,
+        database: config.influxDatabase,
+        token: config.influxToken,
+        username: config.influxUsername,
+        password: config.influxPassword,
+        createDatabase: config.influxCreateDatabase,
+      })
+    : createEmbeddedStore({ ...storeOpts, prisma: db.prisma });
+  stops.unshift(() => telemetry.close());
+
+  const alarms = createAlarmService({ prisma: db.prisma, clock, logger });
+  const assets = createAssetService({ prisma: db.prisma });
+  // the engine and the work-order service reference each other (hooks/effects): the closures below
+  // run only after both exist
+  const workOrders = createWorkOrderService({
+    prisma: db.prisma,
+    clock,
+    logger,
+    hooks: {
+      onCompleted: (tx, order) => engine.onWorkOrderCompleted(tx, order),
+      afterCompleted: (order) => {
+        if (order.ruleId) engine.forgetState(order.ruleId, order.assetId);
+      },
+    },
+  });
+  const engine = createRulesEngine({
+    prisma: db.prisma,
+    clock,
+    logger,
+    reloadMs: config.rulesReloadMs,
+    effects: {
+      requestWorkOrder: (req) => workOrders.requestFromCause(req),
+      raiseAlarm: (a) => alarms.raise(a),
+      clearAlarm: (key, at) => alarms.clear(key, at),
+    },
+  });
+  const rules = createRuleService({ prisma: db.prisma, onChange: () => void engine.reload().catch(() => {}) });
+
+  if (config.simulatorEnabled) await seedDemo(db.prisma, demoMachines(config.simulatorAssets));
+
+  if (roles.has('rules')) {
+    await engine.start();
+    stops.unshift(() => engine.stop());
+  }
+
+  let pipeline: IngestPipeline | undefined;
+  let broker: EmbeddedBroker | undefined;
+  let directory: ReturnType<typeof createAssetDirectory> | undefined;
+  const deadLetters = createDeadLetterSink({ prisma: db.prisma, logger });
+  stops.unshift(() => deadLetters.close());
+  if (roles.has('ingest')) {
+    directory = createAssetDirectory({ prisma: db.prisma, logger, meterMetrics: config.meterMetrics });
+    const dir = directory;
+    pipeline = createIngestPipeline({
+      store: telemetry,
+      directory: dir,
+      deadLetters,
+      clock,
+      logger,
+      maxPayloadBytes: config.mqttMaxPayloadBytes,
+      queueLimit: config.ingestQueueLimit,
+      sinks: {
+        onReadings: roles.has('rules') ? (readings) => engine.onReadings(readings) : undefined,
+        onDeviceAlarm: async (asset, alarm) => {
+          const activeKey = `device:${asset.id}:${alarm.code}`;
+          if (alarm.active) {
+            await alarms.raise({ activeKey, assetId: asset.id, source: 'device', code: alarm.code, severity: alarm.severity, message: alarm.message, raisedAt: alarm.ts });
+          } else {
+            await alarms.clear(activeKey, alarm.ts);
+          }
+        },
+      },
+    });
+    const pipe = pipeline;
+    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, logger, onPublish: (topic, payload, clientId) => pipe.accept(topic, payload, clientId) });
+    const b = broker;
+    // order matters: stop the broker (no new input), drain the pipeline, then flush the writers
+    stops.unshift(() => dir.close());
+    stops.unshift(() => pipe.stop());
+    stops.unshift(() => b.close());
+  }
+  const mqttUrl = broker ? `mqtt://${config.mqttHost}:${broker.port}` : undefined;
+
+  async function health(): Promise<HealthReport> {
+    const [dbOk, store] = await Promise.all([db.ping(), telemetry.health()]);
+    const components: HealthReport['components'] = {
+      database: { ok: dbOk, detail: `${db.kind}${dbOk ? '' : ': unreachable'}` },
+      telemetryStore: { ok: store.ok, detail: `${telemetry.kind}: ${store.detail}` },
+    };
+    if (roles.has('ingest')) components.broker = { ok: !!broker, detail: broker ? `embedded aedes on ${mqttUrl}; ${broker.connectedClients()} clients` : 'not running' };
+    if (roles.has('rules')) components.rules = { ok: true, detail: `${engine.stats().rules} rules loaded` };
+    return {
+      components,
+      counters: {
+        ingest: pipeline?.counters() ?? null,
+        deadLetters: deadLetters.stats(),
+        telemetry: telemetry.stats(),
+        rules: engine.stats(),
+      },
+    };
+  }
+
+  let api: ApiApp | undefined;
+  let apiUrl: string | undefined;
+  if (roles.has('api')) {
+    api = await buildApi({ assets, workOrders, alarms, rules, telemetry, clock, health, onAssetsChanged: () => directory?.invalidate() }, logger);
+    const app = api;
+    await app.listen({ host: config.httpHost, port: config.httpPort });
+    const addr = app.server.address();
+    apiUrl = typeof addr === 'object' && addr ? `http://${config.httpHost}:${addr.port}` : undefined;
+    stops.unshift(() => app.close());
+    logger.info({ apiUrl, docs: `${apiUrl}/docs` }, 'API listening');
+  }
+
+  if (config.simulatorEnabled && mqttUrl) {
+    const fleet = await startFleet({
+      url: mqttUrl,
+      site: DEMO_SITE,
+      machines: demoMachines(config.simulatorAssets),
+      intervalMs: config.simulatorIntervalMs,
+      hoursPerTick: config.simulatorHoursPerTick,
+      onError: (err) => logger.warn({ err: err.message }, 'simulator MQTT error'),
+    });
+    stops.unshift(() => fleet.stop());
+    logger.info({ machines: config.simulatorAssets, mqttUrl }, 'demo fleet simulator publishing');
+  }
+
+  const counterTimer = setInterval(() => {
+    if (pipeline) logger.info({ ingest: pipeline.counters(), deadLetters: deadLetters.stats().total, telemetry: telemetry.stats(), rules: engine.stats() }, 'throughput');
+  }, 60_000);
+  counterTimer.unref();
+  stops.unshift(() => clearInterval(counterTimer));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    db,
+    telemetry,
+    engine,
+    pipeline,
+    broker,
+    api,
+    apiUrl,
+    mqttUrl,
+    health,
+    stop: () =>
+      (stopping ??= (async () => {
+        for (const s of stops) {
+          try {
+            await s();
+          } catch (err) {
+            logger.error({ err }, 'error during shutdown');
+          }
+        }
+      })()),
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const logger = createRootLogger(config.logLevel);
+  const platform = await startPlatform(config, { logger });
+  logger.info({ roles: config.roles, database: platform.db.kind, telemetry: platform.telemetry.kind, api: platform.apiUrl, mqtt: platform.mqttUrl }, 'platform started');
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    void platform.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

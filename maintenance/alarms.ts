@@ -1,0 +1,95 @@
+/**
+ * Alarms: one active alarm per cause (`active_key` unique while active), idempotent raise and clear.
+ * Sources: rules (threshold breaches) and devices (alarm messages over MQTT).
+ */
+import type { Clock } from '../platform/clock.ts';
+import type { Db, Prisma } from '../platform/db/database.ts';
+import { isUniqueViolation } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+
+export type Severity = 'critical' | 'major' | 'minor' | 'warning';
+
+export interface RaiseAlarm {
+  activeKey: string;
+  assetId: string;
+  ruleId?: string | undefined;
+  source: 'rule' | 'device';
+  code: string;
+  severity: Severity;
+  message?: string | undefined;
+  details?: Record<string, unknown> | undefined;
+  raisedAt: Date;
+  workOrderId?: string | undefined;
+}
+
+const alarmSelect = {
+  id: true,
+  assetId: true,
+  ruleId: true,
+  source: true,
+  code: true,
+  severity: true,
+  status: true,
+  message: true,
+  details: true,
+  raisedAt: true,
+  clearedAt: true,
+  workOrderId: true,
+  asset: { select: { code: true } },
+} satisfies Prisma.AlarmSelect;
+
+export function createAlarmService(deps: { prisma: Db; clock: Clock; logger: Logger }) {
+  const { prisma } = deps;
+  const log = deps.logger.child({ module: 'alarms' });
+  return {
+    async raise(a: RaiseAlarm): Promise<{ id: string; created: boolean }> {
+      const existing = await prisma.alarm.findUnique({ where: { activeKey: a.activeKey }, select: { id: true, workOrderId: true } });
+      if (existing) {
+        if (a.workOrderId && !existing.workOrderId) await prisma.alarm.update({ where: { id: existing.id }, data: { workOrderId: a.workOrderId } });
+        return { id: existing.id, created: false };
+      }
+      try {
+        const row = await prisma.alarm.create({
+          data: {
+            activeKey: a.activeKey,
+            assetId: a.assetId,
+            ruleId: a.ruleId ?? null,
+            source: a.source,
+            code: a.code,
+            severity: a.severity,
+            message: a.message ?? null,
+            details: (a.details ?? {}) as Prisma.InputJsonValue,
+            raisedAt: a.raisedAt,
+            workOrderId: a.workOrderId ?? null,
+          },
+          select: { id: true },
+        });
+        log.info({ alarm: row.id, asset: a.assetId, code: a.code, severity: a.severity }, 'alarm raised');
+        return { id: row.id, created: true };
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        const winner = await prisma.alarm.findUnique({ where: { activeKey: a.activeKey }, select: { id: true } });
+        if (!winner) throw err;
+        return { id: winner.id, created: false };
+      }
+    },
+
+    /** Clears the active alarm for this cause, if any. */
+    async clear(activeKey: string, at: Date): Promise<boolean> {
+      const res = await prisma.alarm.updateMany({ where: { activeKey }, data: { status: 'cleared', activeKey: null, clearedAt: at } });
+      if (res.count > 0) log.info({ activeKey }, 'alarm cleared');
+      return res.count > 0;
+    },
+
+    async list(f: { assetId?: string | undefined; status?: 'active' | 'cleared' | undefined; limit: number; offset: number }) {
+      const where: Prisma.AlarmWhereInput = { ...(f.assetId ? { assetId: f.assetId } : {}), ...(f.status ? { status: f.status } : {}) };
+      const [items, total] = await Promise.all([
+        prisma.alarm.findMany({ where, select: alarmSelect, orderBy: { raisedAt: 'desc' }, take: f.limit, skip: f.offset }),
+        prisma.alarm.count({ where }),
+      ]);
+      return { items, total };
+    },
+  };
+}
+
+export type AlarmService = ReturnType<typeof createAlarmService>;

@@ -1,0 +1,138 @@
+/**
+ * Configuration: read from the environment in one place, validated once at start, typed and frozen.
+ * Every variable is declared in CONFIG_SPEC; `.env.example` and the README table are checked against it by a test.
+ */
+import { AppError } from './errors.ts';
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface VarSpec<T> {
+  readonly env: string;
+  readonly description: string;
+  /** Default as the user would write it in .env; undefined = optional with no default. */
+  readonly default: string | undefined;
+  readonly parse: Parser<T>;
+}
+
+const fail = (name: string, msg: string): never => {
+  throw new AppError('validation', `${name}: ${msg}`);
+};
+
+const str: Parser<string> = (raw) => raw;
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) return fail(name, `expected an integer, got "${raw}"`);
+    if (n < min || n > max) return fail(name, `must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+const num =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) return fail(name, `expected a number, got "${raw}"`);
+    if (n < min || n > max) return fail(name, `must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+const bool: Parser<boolean> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return fail(name, `expected true/false, got "${raw}"`);
+};
+const url =
+  (...protocols: string[]): Parser<string> =>
+  (raw, name) => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      return fail(name, `not a valid URL: "${raw}"`);
+    }
+    if (!protocols.includes(u.protocol)) return fail(name, `protocol must be one of ${protocols.join(', ')}, got ${u.protocol}`);
+    return raw;
+  };
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw, name) =>
+    (values as string[]).includes(raw) ? (raw as T) : fail(name, `must be one of ${values.join(', ')}, got "${raw}"`);
+const roles: Parser<ReadonlyArray<Role>> = (raw, name) => {
+  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) return fail(name, 'at least one role is required');
+  for (const p of parts) if (!ROLES.includes(p as Role)) fail(name, `unknown role "${p}" (roles: ${ROLES.join(', ')})`);
+  return Object.freeze([...new Set(parts)] as Role[]);
+};
+
+export const ROLES = ['api', 'ingest', 'rules'] as const;
+export type Role = (typeof ROLES)[number];
+
+const spec = <T>(env: string, def: string | undefined, parse: Parser<T>, description: string): VarSpec<T> => ({
+  env,
+  default: def,
+  parse,
+  description,
+});
+
+export const CONFIG_SPEC = {
+  logLevel: spec('LOG_LEVEL', 'info', oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), 'pino log level'),
+  roles: spec('ROLES', 'api,ingest,rules', roles, 'Which parts this process runs (comma list of api, ingest, rules)'),
+  httpHost: spec('HTTP_HOST', '127.0.0.1', str, 'API listen address'),
+  httpPort: spec('HTTP_PORT', '3000', int(0, 65535), 'API port (0 = any free port)'),
+  dataDir: spec('DATA_DIR', './data', str, 'Directory for embedded data (PGlite database, spool files)'),
+  databaseUrl: spec('DATABASE_URL', undefined, url('postgres:', 'postgresql:'), 'PostgreSQL URL; unset = embedded PGlite under DATA_DIR'),
+  mqttMode: spec('MQTT_MODE', 'embedded', oneOf('embedded'), 'MQTT broker mode (embedded aedes; external brokers arrive with issue #3)'),
+  mqttHost: spec('MQTT_HOST', '127.0.0.1', str, 'Embedded broker listen address'),
+  mqttPort: spec('MQTT_PORT', '1883', int(0, 65535), 'Embedded broker port (0 = any free port)'),
+  mqttMaxPayloadBytes: spec('MQTT_MAX_PAYLOAD_BYTES', '65536', int(64, 16 * 1024 * 1024), 'Larger telemetry payloads are dead-lettered'),
+  ingestQueueLimit: spec('INGEST_QUEUE_LIMIT', '100000', int(100, 10_000_000), 'Messages buffered between broker and pipeline before new ones are refused'),
+  meterMetrics: spec(
+    'METER_METRICS',
+    'runHours,cycles,km',
+    (raw) => Object.freeze(raw.split(',').map((s) => s.trim()).filter(Boolean)),
+    'Metrics that are cumulative counters; their latest value is kept per asset as a meter',
+  ),
+  influxUrl: spec('INFLUX_URL', undefined, url('http:', 'https:'), 'InfluxDB URL (v1 /write + /query API); unset = embedded SQL table'),
+  influxDatabase: spec('INFLUX_DATABASE', 'om', str, 'InfluxDB database (v1) / DBRP-mapped bucket (v2+)'),
+  influxToken: spec('INFLUX_TOKEN', undefined, str, 'InfluxDB 2.x/3.x token (sent as "Authorization: Token ...")'),
+  influxUsername: spec('INFLUX_USERNAME', undefined, str, 'InfluxDB 1.x username'),
+  influxPassword: spec('INFLUX_PASSWORD', undefined, str, 'InfluxDB 1.x password'),
+  influxCreateDatabase: spec('INFLUX_CREATE_DATABASE', 'true', bool, 'Issue CREATE DATABASE at start (InfluxDB 1.x)'),
+  telemetryBatchSize: spec('TELEMETRY_BATCH_SIZE', '5000', int(1, 1_000_000), 'Points per write batch'),
+  telemetryFlushMs: spec('TELEMETRY_FLUSH_MS', '1000', int(10, 600_000), 'Maximum time a point waits in the write buffer'),
+  telemetryMaxBuffered: spec('TELEMETRY_MAX_BUFFERED', '1000000', int(1000, 100_000_000), 'Points kept in memory while the telemetry store is unreachable'),
+  rulesReloadMs: spec('RULES_RELOAD_MS', '10000', int(100, 3_600_000), 'How often rule definitions are re-read (picks up changes from other instances)'),
+  simulatorEnabled: spec('SIMULATOR_ENABLED', 'false', bool, 'Run the demo fleet simulator inside the service (seeds a demo site)'),
+  simulatorAssets: spec('SIMULATOR_ASSETS', '6', int(1, 10_000), 'Number of simulated machines'),
+  simulatorIntervalMs: spec('SIMULATOR_INTERVAL_MS', '1000', int(10, 600_000), 'Publish interval per machine'),
+  simulatorHoursPerTick: spec('SIMULATOR_HOURS_PER_TICK', '10', num(0, 10_000), 'Run-hours added per tick (accelerated time)'),
+} as const;
+
+type Spec = typeof CONFIG_SPEC;
+type ValueOf<K extends keyof Spec> = Spec[K] extends VarSpec<infer T> ? T : never;
+type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword';
+
+export type Config = Readonly<
+  { [K in Exclude<keyof Spec, Optional>]: ValueOf<K> } & { [K in Optional]: ValueOf<K> | undefined }
+>;
+
+/** Parse and validate; throws one AppError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, s] of Object.entries(CONFIG_SPEC) as [string, VarSpec<unknown>][]) {
+    const raw = env[s.env];
+    const value = raw === undefined || raw === '' ? s.default : raw;
+    if (value === undefined) {
+      out[key] = undefined;
+      continue;
+    }
+    try {
+      out[key] = s.parse(value, s.env);
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (problems.length > 0) throw new AppError('validation', `invalid configuration: ${problems.join('; ')}`, { problems });
+  return Object.freeze(out) as Config;
+}

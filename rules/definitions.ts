@@ -1,0 +1,69 @@
+/**
+ * Rule definitions: the JSON a planner writes, validated here (API and engine share these schemas).
+ * Each definition carries `schemaVersion`; `upgradeDefinition` brings older stored versions forward.
+ */
+import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+
+export const SEVERITY = Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]);
+export const PRIORITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
+const METRIC = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$', description: 'metric name as sent in telemetry' });
+
+export const ThresholdDefinition = Type.Object(
+  {
+    schemaVersion: Type.Literal(1),
+    metric: METRIC,
+    operator: Type.Union([Type.Literal('>'), Type.Literal('>='), Type.Literal('<'), Type.Literal('<=')]),
+    value: Type.Number(),
+    holdSeconds: Type.Number({ minimum: 0, maximum: 7 * 24 * 3600, default: 0, description: 'breach must last this long before raising' }),
+    hysteresis: Type.Number({ minimum: 0, default: 0, description: 'clear only once the value is back past threshold ∓ hysteresis' }),
+    severity: SEVERITY,
+    priority: PRIORITY,
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type ThresholdDefinition = Static<typeof ThresholdDefinition>;
+
+export const UsageDefinition = Type.Object(
+  {
+    schemaVersion: Type.Literal(1),
+    metric: METRIC,
+    every: Type.Number({ exclusiveMinimum: 0, description: 'interval in counter units, e.g. 500 run-hours' }),
+    startAt: Type.Number({ minimum: 0, default: 0, description: 'counter value of the last PM before the rule existed' }),
+    priority: PRIORITY,
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type UsageDefinition = Static<typeof UsageDefinition>;
+
+export type RuleKind = 'threshold' | 'usage';
+export type Definition = ThresholdDefinition | UsageDefinition;
+
+const validators = { threshold: Compile(ThresholdDefinition), usage: Compile(UsageDefinition) };
+
+export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1 };
+
+/** Upgrade path for stored definitions (ThingsBoard's upgrade(fromVersion)); v1 is current for both kinds. */
+export function upgradeDefinition(kind: RuleKind, raw: Record<string, unknown>): Record<string, unknown> {
+  const v = typeof raw.schemaVersion === 'number' ? raw.schemaVersion : 1;
+  if (v > CURRENT_SCHEMA_VERSION[kind]) throw new Error(`${kind} definition schemaVersion ${v} is newer than this build understands`);
+  return { ...raw, schemaVersion: v };
+}
+
+export type DefinitionCheck = { ok: true; definition: Definition } | { ok: false; errors: { path: string; message: string }[] };
+
+/** Applies defaults, upgrades, validates. Used by the API (400 on failure) and by the engine on load. */
+export function checkDefinition(kind: RuleKind, input: unknown): DefinitionCheck {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, errors: [{ path: '', message: 'definition must be an object' }] };
+  const upgraded = upgradeDefinition(kind, input as Record<string, unknown>);
+  const withDefaults =
+    kind === 'threshold' ? { holdSeconds: 0, hysteresis: 0, ...upgraded } : { startAt: 0, ...upgraded };
+  const validator = validators[kind];
+  if (validator.Check(withDefaults)) return { ok: true, definition: withDefaults as Definition };
+  return {
+    ok: false,
+    errors: [...validator.Errors(withDefaults)].slice(0, 20).map((e) => ({ path: e.instancePath || '/', message: e.message })),
+  };
+}

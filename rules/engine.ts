@@ -1,0 +1,231 @@
+/**
+ * The rules engine shell: keeps rule definitions and per-(rule, asset) state, feeds readings to the
+ * pure `evaluate`, and turns decisions into work orders and alarms through the ports it is given.
+ * State that matters (phase changes, due points) is persisted after the decision's effects succeeded,
+ * so a crash in between re-evaluates to the same dedupe key and the database keeps it exactly-once.
+ */
+import type { Clock } from '../platform/clock.ts';
+import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
+import { AppError } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+import { checkDefinition } from './definitions.ts';
+import { evaluate, initialState, pmCompleted } from './evaluate.ts';
+import type { Decision, RaiseDecision, Reading, Rule, RuleState, UsageState } from './types.ts';
+
+/** What the engine needs from maintenance (ids cross the boundary, not internals). */
+export interface RuleEffects {
+  requestWorkOrder(req: {
+    dedupeKey: string;
+    openKey: string;
+    source: 'rule' | 'pm';
+    title: string;
+    priority: RaiseDecision['priority'];
+    assetId: string;
+    ruleId: string;
+    reason: Record<string, unknown>;
+    requestedAt: Date;
+  }): Promise<{ workOrder: { id: string; number: number }; created: boolean }>;
+  raiseAlarm(a: {
+    activeKey: string;
+    assetId: string;
+    ruleId: string;
+    source: 'rule';
+    code: string;
+    severity: NonNullable<RaiseDecision['alarm']>['severity'];
+    message: string;
+    details: Record<string, unknown>;
+    raisedAt: Date;
+    workOrderId: string;
+  }): Promise<unknown>;
+  clearAlarm(activeKey: string, at: Date): Promise<unknown>;
+}
+
+export interface EngineReading extends Reading {
+  assetType: string;
+}
+
+export interface EngineStats {
+  rules: number;
+  evaluations: number;
+  workOrdersCreated: number;
+  duplicatesSuppressed: number;
+  errors: number;
+}
+
+export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; clock: Clock; logger: Logger; reloadMs: number }) {
+  const { prisma, effects, clock } = deps;
+  const log = deps.logger.child({ module: 'rules' });
+  let byAsset = new Map<string, Rule[]>();
+  let byType = new Map<string, Rule[]>();
+  let rulesById = new Map<string, Rule>();
+  const states = new Map<string, RuleState>();
+  const stats: EngineStats = { rules: 0, evaluations: 0, workOrdersCreated: 0, duplicatesSuppressed: 0, errors: 0 };
+  let timer: NodeJS.Timeout | undefined;
+
+  const key = (ruleId: string, assetId: string): string => `${ruleId}|${assetId}`;
+
+  async function reload(): Promise<void> {
+    const rows = await prisma.rule.findMany({ where: { enabled: true }, select: { id: true, name: true, kind: true, version: true, definition: true, assetId: true, assetType: true } });
+    const nextAsset = new Map<string, Rule[]>();
+    const nextType = new Map<string, Rule[]>();
+    const nextById = new Map<string, Rule>();
+    for (const row of rows) {
+      const check = checkDefinition(row.kind, row.definition);
+      if (!check.ok) {
+        log.error({ rule: row.id, errors: check.errors }, 'stored rule definition is invalid; rule skipped');
+        continue;
+      }
+      const rule = { id: row.id, name: row.name, kind: row.kind, version: row.version, definition: check.definition } as Rule;
+      nextById.set(rule.id, rule);
+      const [map, k] = row.assetId ? [nextAsset, row.assetId] : [nextType, row.assetType ?? ''];
+      map.set(k, [...(map.get(k) ?? []), rule]);
+    }
+    byAsset = nextAsset;
+    byType = nextType;
+    rulesById = nextById;
+    stats.rules = nextById.size;
+    // persisted state is the truth (other instances and completed PM orders change it): re-read lazily
+    states.clear();
+  }
+
+  function rulesFor(r: EngineReading): Rule[] {
+    const a = byAsset.get(r.assetId);
+    const t = byType.get(r.assetType);
+    if (!a) return t ?? [];
+    return t ? [...a, ...t] : a;
+  }
+
+  async function loadStates(pairs: { ruleId: string; assetId: string }[]): Promise<void> {
+    const missing = pairs.filter((p) => !states.has(key(p.ruleId, p.assetId)));
+    if (missing.length === 0) return;
+    const rows = await prisma.ruleState.findMany({
+      where: { OR: missing.map((p) => ({ ruleId: p.ruleId, assetId: p.assetId })) },
+      select: { ruleId: true, assetId: true, state: true },
+    });
+    for (const row of rows) states.set(key(row.ruleId, row.assetId), row.state as unknown as RuleState);
+    for (const p of missing) {
+      const k = key(p.ruleId, p.assetId);
+      const rule = rulesById.get(p.ruleId);
+      if (!states.has(k) && rule) states.set(k, initialState(rule));
+    }
+  }
+
+  async function persistState(ruleId: string, assetId: string, state: RuleState, db: DbTx = prisma): Promise<void> {
+    const json = state as unknown as Prisma.InputJsonValue;
+    await db.ruleState.upsert({
+      where: { ruleId_assetId: { ruleId, assetId } },
+      create: { ruleId, assetId, state: json },
+      update: { state: json, revision: { increment: 1 } },
+    });
+  }
+
+  async function act(rule: Rule, r: EngineReading, d: Decision): Promise<void> {
+    if (d.type === 'clear') {
+      await effects.clearAlarm(d.openKey, d.at);
+      return;
+    }
+    const { workOrder, created } = await effects.requestWorkOrder({
+      dedupeKey: d.dedupeKey,
+      openKey: d.openKey,
+      source: d.source,
+      title: d.title,
+      priority: d.priority,
+      assetId: r.assetId,
+      ruleId: rule.id,
+      reason: d.explanation as unknown as Record<string, unknown>,
+      requestedAt: d.at,
+    });
+    if (created) stats.workOrdersCreated++;
+    else stats.duplicatesSuppressed++;
+    if (d.alarm) {
+      await effects.raiseAlarm({
+        activeKey: d.openKey,
+        assetId: r.assetId,
+        ruleId: rule.id,
+        source: 'rule',
+        code: d.alarm.code,
+        severity: d.alarm.severity,
+        message: d.alarm.message,
+        details: { explanation: d.explanation },
+        raisedAt: d.at,
+        workOrderId: workOrder.id,
+      });
+    }
+  }
+
+  return {
+    reload,
+
+    async start(): Promise<void> {
+      await reload();
+      timer = setInterval(() => {
+        reload().catch((err) => log.warn({ err: (err as Error).message }, 'rule reload failed'));
+      }, deps.reloadMs);
+      timer.unref();
+      log.info({ rules: stats.rules }, 'rules engine started');
+    },
+
+    stop(): void {
+      if (timer) clearInterval(timer);
+    },
+
+    /**
+     * Evaluates a batch in order. Throws if an effect fails (database down): the caller retries the
+     * batch, and readings already applied are skipped by each state's `lastTs`.
+     */
+    async onReadings(readings: readonly EngineReading[]): Promise<void> {
+      const pairs: { ruleId: string; assetId: string }[] = [];
+      for (const r of readings) for (const rule of rulesFor(r)) if (rule.definition.metric === r.metric) pairs.push({ ruleId: rule.id, assetId: r.assetId });
+      if (pairs.length === 0) return;
+      await loadStates(pairs);
+      const now = clock.now();
+      for (const r of readings) {
+        for (const rule of rulesFor(r)) {
+          if (rule.definition.metric !== r.metric) continue;
+          const k = key(rule.id, r.assetId);
+          const before = states.get(k);
+          const result = evaluate(rule, before, r, now);
+          stats.evaluations++;
+          try {
+            for (const d of result.decisions) await act(rule, r, d);
+            if (result.changed) await persistState(rule.id, r.assetId, result.state);
+          } catch (err) {
+            stats.errors++;
+            throw err;
+          }
+          states.set(k, result.state);
+        }
+      }
+    },
+
+    /** Work-order hook: a completed PM order restarts its usage interval from the meter reading. */
+    async onWorkOrderCompleted(tx: DbTx, order: { ruleId: string | null; assetId: string; source: string; meterReading: number | undefined }): Promise<number | undefined> {
+      if (!order.ruleId || order.source !== 'pm') return order.meterReading;
+      const ruleRow = await tx.rule.findUnique({ where: { id: order.ruleId }, select: { kind: true, definition: true } });
+      if (!ruleRow || ruleRow.kind !== 'usage') return order.meterReading;
+      const check = checkDefinition('usage', ruleRow.definition);
+      if (!check.ok) return order.meterReading;
+      const metric = check.definition.metric;
+      const row = await tx.ruleState.findUnique({ where: { ruleId_assetId: { ruleId: order.ruleId, assetId: order.assetId } }, select: { state: true } });
+      const current = (row?.state as unknown as UsageState | undefined) ?? { kind: 'usage', lastPmValue: 0 };
+      let meter = order.meterReading;
+      if (meter === undefined) {
+        const m = await tx.meter.findUnique({ where: { assetId_name: { assetId: order.assetId, name: metric } }, select: { value: true } });
+        meter = m?.value ?? current.lastValue ?? (states.get(key(order.ruleId, order.assetId)) as UsageState | undefined)?.lastValue;
+      }
+      if (meter === undefined) throw new AppError('validation', `completing this PM order needs meterReading (${metric}): no reading is known yet`, { metric });
+      await persistState(order.ruleId, order.assetId, pmCompleted(current, meter), tx);
+      states.delete(key(order.ruleId, order.assetId));
+      return meter;
+    },
+
+    /** Called after the completing transaction committed (drop any state read in between). */
+    forgetState(ruleId: string, assetId: string): void {
+      states.delete(key(ruleId, assetId));
+    },
+
+    stats: (): EngineStats => ({ ...stats }),
+  };
+}
+
+export type RulesEngine = ReturnType<typeof createRulesEngine>;

@@ -1,0 +1,132 @@
+/**
+ * evaluate(rule, state, reading, now): the pure heart of the rules engine.
+ * Same inputs → same outputs; no clock, no I/O. Callers persist `state` and act on `decisions`.
+ */
+import type { ThresholdDefinition } from './definitions.ts';
+import type { Decision, Evaluation, Reading, Rule, RuleState, ThresholdRule, ThresholdState, UsageRule, UsageState } from './types.ts';
+
+export const openKeyFor = (ruleId: string, assetId: string): string => `rule:${ruleId}:asset:${assetId}`;
+
+export function initialState(rule: Rule): RuleState {
+  return rule.kind === 'threshold' ? { kind: 'threshold', phase: 'normal' } : { kind: 'usage', lastPmValue: rule.definition.startAt };
+}
+
+export function evaluate(rule: Rule, state: RuleState | undefined, reading: Reading, now: Date): Evaluation {
+  if (reading.metric !== rule.definition.metric) return { state: state ?? initialState(rule), decisions: [], changed: false };
+  return rule.kind === 'threshold'
+    ? evaluateThreshold(rule, state?.kind === 'threshold' ? state : undefined, reading, now)
+    : evaluateUsage(rule, state?.kind === 'usage' ? state : undefined, reading, now);
+}
+
+export function breaches(d: Pick<ThresholdDefinition, 'operator' | 'value'>, v: number): boolean {
+  switch (d.operator) {
+    case '>':
+      return v > d.value;
+    case '>=':
+      return v >= d.value;
+    case '<':
+      return v < d.value;
+    case '<=':
+      return v <= d.value;
+  }
+}
+
+/** Back to normal only past the hysteresis band: for '>' 85 with hysteresis 5, the value must drop to ≤ 80. */
+export function clears(d: Pick<ThresholdDefinition, 'operator' | 'value' | 'hysteresis'>, v: number): boolean {
+  const upward = d.operator === '>' || d.operator === '>=';
+  return upward ? v <= d.value - d.hysteresis && !breaches(d, v) : v >= d.value + d.hysteresis && !breaches(d, v);
+}
+
+const worse = (d: ThresholdDefinition, a: number, b: number): number => (d.operator === '>' || d.operator === '>=' ? Math.max(a, b) : Math.min(a, b));
+
+function evaluateThreshold(rule: ThresholdRule, prev: ThresholdState | undefined, r: Reading, _now: Date): Evaluation {
+  const d = rule.definition;
+  const state: ThresholdState = prev ?? { kind: 'threshold', phase: 'normal' };
+  const t = r.ts.getTime();
+  // Out-of-order or repeated readings never move the state machine backwards.
+  if (state.lastTs !== undefined && t <= state.lastTs) return { state, decisions: [], changed: false };
+  const breach = breaches(d, r.value);
+  const openKey = openKeyFor(rule.id, r.assetId);
+
+  if (state.phase === 'active') {
+    if (clears(d, r.value)) {
+      return { state: { kind: 'threshold', phase: 'normal', lastTs: t }, decisions: [{ type: 'clear', openKey, at: r.ts, value: r.value }], changed: true };
+    }
+    return { state: { ...state, peak: worse(d, state.peak, r.value), lastTs: t }, decisions: [], changed: false };
+  }
+
+  if (!breach) return { state: { kind: 'threshold', phase: 'normal', lastTs: t }, decisions: [], changed: state.phase !== 'normal' };
+
+  const since = state.phase === 'pending' ? state.since : t;
+  const peak = state.phase === 'pending' ? worse(d, state.peak, r.value) : r.value;
+  const heldMs = t - since;
+  if (heldMs < d.holdSeconds * 1000) {
+    return { state: { kind: 'threshold', phase: 'pending', since, peak, lastTs: t }, decisions: [], changed: state.phase !== 'pending' };
+  }
+  const sinceIso = new Date(since).toISOString();
+  const decision: Decision = {
+    type: 'raise',
+    dedupeKey: `threshold:${rule.id}:${r.assetId}:${sinceIso}`,
+    openKey,
+    source: 'rule',
+    title: d.title ?? `${rule.name}: ${d.metric} ${d.operator} ${d.value} on ${r.assetCode}`,
+    priority: d.priority,
+    alarm: {
+      severity: d.severity,
+      code: `RULE-${d.metric}`.slice(0, 32),
+      message: `${d.metric} ${r.value} ${d.operator} ${d.value}${d.holdSeconds > 0 ? ` for ${Math.round(heldMs / 1000)} s` : ''}`,
+    },
+    explanation: {
+      ruleId: rule.id,
+      ruleName: rule.name,
+      ruleVersion: rule.version,
+      kind: 'threshold',
+      metric: d.metric,
+      statistic: { name: 'value', value: r.value },
+      threshold: d.value,
+      inputs: { from: sinceIso, to: r.ts.toISOString(), peak, holdSeconds: d.holdSeconds },
+      summary:
+        `${d.metric} on ${r.assetCode} was ${d.operator} ${d.value} from ${sinceIso} to ${r.ts.toISOString()}` +
+        ` (${Math.round(heldMs / 1000)} s ≥ hold ${d.holdSeconds} s; peak ${peak}; now ${r.value})`,
+    },
+    at: r.ts,
+  };
+  return { state: { kind: 'threshold', phase: 'active', since, raisedAt: t, peak, lastTs: t }, decisions: [decision], changed: true };
+}
+
+function evaluateUsage(rule: UsageRule, prev: UsageState | undefined, r: Reading, _now: Date): Evaluation {
+  const d = rule.definition;
+  const state: UsageState = prev ?? { kind: 'usage', lastPmValue: d.startAt };
+  const t = r.ts.getTime();
+  if (state.lastTs !== undefined && t <= state.lastTs) return { state, decisions: [], changed: false };
+  const due = state.lastPmValue + d.every;
+  const next: UsageState = { ...state, lastValue: r.value, lastTs: t };
+  if (r.value < due || state.requestedFor === due) return { state: next, decisions: [], changed: false };
+  const decision: Decision = {
+    type: 'raise',
+    dedupeKey: `usage:${rule.id}:${r.assetId}:${due}`,
+    openKey: openKeyFor(rule.id, r.assetId),
+    source: 'pm',
+    title: d.title ?? `${rule.name}: ${d.every} ${d.metric} service on ${r.assetCode}`,
+    priority: d.priority,
+    explanation: {
+      ruleId: rule.id,
+      ruleName: rule.name,
+      ruleVersion: rule.version,
+      kind: 'usage',
+      metric: d.metric,
+      statistic: { name: 'counter', value: r.value },
+      threshold: due,
+      inputs: { from: new Date(state.lastTs ?? t).toISOString(), to: r.ts.toISOString(), lastPmValue: state.lastPmValue, every: d.every },
+      summary: `${d.metric} on ${r.assetCode} reached ${r.value} ≥ ${due} (last PM at ${state.lastPmValue} + every ${d.every})`,
+    },
+    at: r.ts,
+  };
+  return { state: { ...next, requestedFor: due }, decisions: [decision], changed: true };
+}
+
+/** A PM order was completed at counter value `meter`: the interval restarts from there (floating interval). */
+export function pmCompleted(state: UsageState, meter: number): UsageState {
+  const { requestedFor: _done, ...rest } = state;
+  return { ...rest, lastPmValue: meter };
+}

@@ -1,0 +1,114 @@
+/** Rules CRUD. Definitions are validated by rules/definitions.ts; every update bumps `version`. */
+import type { Db, Prisma } from '../platform/db/database.ts';
+import { AppError, isForeignKeyViolation, isRecordNotFound, notFound } from '../platform/errors.ts';
+import { checkDefinition, type RuleKind } from './definitions.ts';
+
+export interface RuleInput {
+  name: string;
+  kind: RuleKind;
+  assetId?: string | null | undefined;
+  assetType?: string | null | undefined;
+  enabled?: boolean | undefined;
+  definition: unknown;
+}
+
+const ruleSelect = {
+  id: true,
+  name: true,
+  kind: true,
+  assetId: true,
+  assetType: true,
+  enabled: true,
+  definition: true,
+  version: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.RuleSelect;
+
+function validated(kind: RuleKind, definition: unknown): Prisma.InputJsonValue {
+  const check = checkDefinition(kind, definition);
+  if (!check.ok) throw new AppError('validation', `invalid ${kind} rule definition: ${check.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors: check.errors });
+  return check.definition as unknown as Prisma.InputJsonValue;
+}
+
+function validateScope(assetId: string | null | undefined, assetType: string | null | undefined): void {
+  if (!!assetId === !!assetType) throw new AppError('validation', 'a rule applies to exactly one of assetId or assetType', { assetId, assetType });
+}
+
+export function createRuleService(deps: { prisma: Db; onChange?: () => void }) {
+  const { prisma } = deps;
+  const changed = (): void => deps.onChange?.();
+  return {
+    async create(input: RuleInput) {
+      validateScope(input.assetId, input.assetType);
+      const definition = validated(input.kind, input.definition);
+      try {
+        const rule = await prisma.rule.create({
+          data: { name: input.name, kind: input.kind, assetId: input.assetId ?? null, assetType: input.assetType ?? null, enabled: input.enabled ?? true, definition },
+          select: ruleSelect,
+        });
+        changed();
+        return rule;
+      } catch (err) {
+        if (isForeignKeyViolation(err)) throw new AppError('validation', `asset ${input.assetId} does not exist`, { assetId: input.assetId });
+        throw err;
+      }
+    },
+
+    async update(id: string, patch: Partial<RuleInput>) {
+      const current = await prisma.rule.findUnique({ where: { id }, select: { kind: true, assetId: true, assetType: true, definition: true } });
+      if (!current) throw notFound('Rule', id);
+      if (patch.kind !== undefined && patch.kind !== current.kind) throw new AppError('validation', 'the kind of a rule cannot change; create a new rule', { kind: patch.kind });
+      const assetId = patch.assetId !== undefined ? patch.assetId : current.assetId;
+      const assetType = patch.assetType !== undefined ? patch.assetType : current.assetType;
+      validateScope(assetId, assetType);
+      const definition = patch.definition !== undefined ? validated(current.kind, patch.definition) : undefined;
+      try {
+        const rule = await prisma.rule.update({
+          where: { id },
+          data: {
+            ...(patch.name !== undefined ? { name: patch.name } : {}),
+            ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+            assetId: assetId ?? null,
+            assetType: assetType ?? null,
+            ...(definition !== undefined ? { definition } : {}),
+            version: { increment: 1 },
+          },
+          select: ruleSelect,
+        });
+        changed();
+        return rule;
+      } catch (err) {
+        if (isRecordNotFound(err)) throw notFound('Rule', id);
+        if (isForeignKeyViolation(err)) throw new AppError('validation', `asset ${assetId} does not exist`, { assetId });
+        throw err;
+      }
+    },
+
+    async get(id: string) {
+      const rule = await prisma.rule.findUnique({ where: { id }, select: ruleSelect });
+      if (!rule) throw notFound('Rule', id);
+      return rule;
+    },
+
+    async list(f: { assetId?: string | undefined; kind?: RuleKind | undefined; enabled?: boolean | undefined }) {
+      return prisma.rule.findMany({
+        where: { ...(f.assetId ? { assetId: f.assetId } : {}), ...(f.kind ? { kind: f.kind } : {}), ...(f.enabled !== undefined ? { enabled: f.enabled } : {}) },
+        select: ruleSelect,
+        orderBy: { createdAt: 'asc' },
+      });
+    },
+
+    async remove(id: string) {
+      try {
+        await prisma.rule.delete({ where: { id } });
+        changed();
+      } catch (err) {
+        if (isRecordNotFound(err)) throw notFound('Rule', id);
+        throw err;
+      }
+    },
+  };
+}
+
+export type RuleService = ReturnType<typeof createRuleService>;

@@ -1,0 +1,90 @@
+/** Plain types of the rules core. No I/O anywhere under rules/ except engine.ts. */
+import type { Definition, RuleKind, ThresholdDefinition, UsageDefinition } from './definitions.ts';
+
+export interface RuleRef {
+  id: string;
+  name: string;
+  version: number;
+  kind: RuleKind;
+  definition: Definition;
+}
+
+export interface ThresholdRule extends RuleRef {
+  kind: 'threshold';
+  definition: ThresholdDefinition;
+}
+export interface UsageRule extends RuleRef {
+  kind: 'usage';
+  definition: UsageDefinition;
+}
+export type Rule = ThresholdRule | UsageRule;
+
+export interface Reading {
+  assetId: string;
+  assetCode: string;
+  metric: string;
+  value: number;
+  ts: Date;
+}
+
+export type ThresholdState =
+  | { kind: 'threshold'; phase: 'normal'; lastTs?: number }
+  | { kind: 'threshold'; phase: 'pending'; since: number; peak: number; lastTs: number }
+  | { kind: 'threshold'; phase: 'active'; since: number; raisedAt: number; peak: number; lastTs: number };
+
+export interface UsageState {
+  kind: 'usage';
+  /** Counter value at the last completed PM (or the rule's startAt). */
+  lastPmValue: number;
+  /** Due point an order was already requested for (so every later reading does not re-fire). */
+  requestedFor?: number;
+  lastValue?: number;
+  lastTs?: number;
+}
+
+export type RuleState = ThresholdState | UsageState;
+
+/** Why an automatic work order exists: enough to reproduce the decision. */
+export interface Explanation {
+  ruleId: string;
+  ruleName: string;
+  ruleVersion: number;
+  kind: Rule['kind'];
+  metric: string;
+  /** What the rule computed, e.g. the value that held above the threshold, or the counter. */
+  statistic: { name: string; value: number };
+  threshold: number;
+  inputs: { from: string; to: string; readings?: number; peak?: number; holdSeconds?: number; lastPmValue?: number; every?: number };
+  summary: string;
+}
+
+export interface RaiseDecision {
+  type: 'raise';
+  /** Identity of this cause forever: same episode / due point → same key. */
+  dedupeKey: string;
+  /** One open order (and one active alarm) per rule + asset. */
+  openKey: string;
+  source: 'rule' | 'pm';
+  title: string;
+  priority: 'low' | 'medium' | 'high' | 'urgent';
+  alarm?: { severity: 'critical' | 'major' | 'minor' | 'warning'; code: string; message: string };
+  explanation: Explanation;
+  at: Date;
+}
+
+export interface ClearDecision {
+  type: 'clear';
+  openKey: string;
+  at: Date;
+  value: number;
+}
+
+export type Decision = RaiseDecision | ClearDecision;
+
+export interface Evaluation {
+  state: RuleState;
+  decisions: Decision[];
+  /** True when the state changed in a way worth persisting (phase, episode start, due point);
+   *  soft fields (lastTs, peak, lastValue) are kept in memory only. */
+  changed: boolean;
+}

@@ -1,0 +1,54 @@
+/**
+ * Seeds the demo: one site, the simulated pumps (codes follow type-brand-model-serial), an engineer,
+ * and two rules for every pump: over-temperature (threshold with hold + hysteresis) and a 500 run-hour PM.
+ * Idempotent: safe to run at every start.
+ */
+import type { Db } from '../platform/db/database.ts';
+import type { SimulatedMachine } from './fleet.ts';
+
+export const DEMO_SITE = 'plant-1';
+
+export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promise<void> {
+  const site = await prisma.site.upsert({ where: { code: DEMO_SITE }, create: { code: DEMO_SITE, name: 'Demo plant 1', address: 'Loopback Road 1' }, update: {} });
+  for (const m of machines) {
+    const [, brand, model, serial] = m.code.split('-');
+    await prisma.asset.upsert({
+      where: { code: m.code },
+      create: {
+        code: m.code,
+        name: `Cooling pump ${serial}`,
+        type: 'pump',
+        brand: brand ?? null,
+        model: model ?? null,
+        serial: serial ?? null,
+        siteId: site.id,
+        installDate: new Date('2024-03-01T00:00:00Z'),
+        warrantyEnd: new Date('2027-03-01T00:00:00Z'),
+        specs: { ratedPowerKw: 15, maxTemperatureC: 90 },
+      },
+      update: {},
+    });
+  }
+  await prisma.engineer.upsert({ where: { code: 'ENG-001' }, create: { code: 'ENG-001', name: 'Li Wei', skills: ['pump', 'electrical'] }, update: {} });
+  const existing = new Set((await prisma.rule.findMany({ where: { assetType: 'pump' }, select: { name: true } })).map((r) => r.name));
+  if (!existing.has('Pump over-temperature')) {
+    await prisma.rule.create({
+      data: {
+        name: 'Pump over-temperature',
+        kind: 'threshold',
+        assetType: 'pump',
+        definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 3, hysteresis: 5, severity: 'major', priority: 'high' },
+      },
+    });
+  }
+  if (!existing.has('Pump 500 h service')) {
+    await prisma.rule.create({
+      data: {
+        name: 'Pump 500 h service',
+        kind: 'usage',
+        assetType: 'pump',
+        definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium', title: 'Replace filter and check seals (500 h)' },
+      },
+    });
+  }
+}

@@ -1,0 +1,604 @@
+/**
+ * Throwaway local PostgreSQL / InfluxDB 1.x / Mosquitto instances for tests.
+ *
+ * For each service:
+ *  - if TEST_DATABASE_URL / TEST_INFLUX_URL / TEST_MOSQUITTO_URL is set, that URL is used as is;
+ *  - else, if the server binary is installed, a private instance is started on a free
+ *    127.0.0.1 port with its data in a fresh temp dir (removed again by stop());
+ *  - else the service is reported in `missing` with an install hint.
+ *
+ * Child processes never outlive the test run: stop() terminates them, process
+ * 'exit'/'SIGINT'/'SIGTERM' handlers signal them, and a tiny detached watchdog shell
+ * (one per child, holding a pipe from this process) kills the child's process group and
+ * removes its temp dir if this process dies without cleaning up (even on SIGKILL).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { constants as fsConstants, accessSync, existsSync, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
+import { chown, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { connectAsync } from 'mqtt';
+
+export interface ServiceUrls {
+  databaseUrl?: string;
+  influxUrl?: string;
+  mosquittoUrl?: string;
+  /** Human-readable entries for services that are neither configured nor installed. */
+  missing: string[];
+}
+
+export type ServiceName = 'databaseUrl' | 'influxUrl' | 'mosquittoUrl';
+
+/** Human-readable name + install hint per service; used for `missing` and skip reasons. */
+export const SERVICE_LABELS: Readonly<Record<ServiceName, string>> = {
+  databaseUrl: 'PostgreSQL (apt-get install postgresql)',
+  influxUrl: 'InfluxDB 1.x (apt-get install influxdb)',
+  mosquittoUrl: 'Mosquitto (apt-get install mosquitto)',
+};
+
+const ENV_VARS: Readonly<Record<ServiceName, string>> = {
+  databaseUrl: 'TEST_DATABASE_URL',
+  influxUrl: 'TEST_INFLUX_URL',
+  mosquittoUrl: 'TEST_MOSQUITTO_URL',
+};
+
+const STARTUP_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+
+// ---------------------------------------------------------------------------
+// process bookkeeping
+// ---------------------------------------------------------------------------
+
+interface Managed {
+  name: string;
+  child: ChildProcess;
+  /** Signal for a graceful stop (postgres: SIGINT = fast shutdown). */
+  stopSignal: NodeJS.Signals;
+  watchdog: ChildProcess | undefined;
+  tempDir: string;
+}
+
+const live = new Set<Managed>();
+let handlersInstalled = false;
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  // Synchronous last resort: signal the children. Their watchdogs see EOF on their
+  // stdin as soon as this process is gone, escalate to SIGKILL and remove temp dirs.
+  process.on('exit', () => {
+    for (const m of live) {
+      signalGroup(m.child, m.stopSignal);
+    }
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = (): void => {
+      for (const m of live) signalGroup(m.child, m.stopSignal);
+      // Adding a listener disables Node's default "exit on signal"; if nobody else
+      // (e.g. vitest) handles it, re-raise so the process still terminates.
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.once(sig, onSignal);
+  }
+}
+
+/** Children are spawned detached (own process group), so signal the whole group. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * Detached `sh` that blocks reading a pipe from us. If we die (any way, including SIGKILL),
+ * the pipe hits EOF and the shell terminates the child's process group and removes the
+ * temp dir. On a normal stop() the watchdog is killed first, so it does nothing.
+ */
+function spawnWatchdog(pid: number, tempDir: string): ChildProcess | undefined {
+  const script =
+    // (dash's builtin kill wants `kill -SIG -PGID`, without `--`)
+    'read -r _ignored; ' +
+    'kill -TERM "-$1" 2>/dev/null; ' +
+    'i=0; while kill -0 "-$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done; ' +
+    'kill -KILL "-$1" 2>/dev/null; sleep 0.5; rm -rf -- "$2"';
+  try {
+    const wd = spawn('/bin/sh', ['-c', script, 'test-services-watchdog', String(pid), tempDir], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    wd.on('error', () => undefined);
+    wd.stdin?.on('error', () => undefined);
+    wd.unref();
+    // Keep the pipe open but don't let it keep the event loop alive.
+    (wd.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return wd;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, ms);
+    const onExit = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+async function stopManaged(m: Managed): Promise<void> {
+  if (m.watchdog?.pid !== undefined) {
+    try {
+      process.kill(m.watchdog.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  signalGroup(m.child, m.stopSignal);
+  if (!(await waitForExit(m.child, STOP_GRACE_MS))) {
+    signalGroup(m.child, 'SIGKILL');
+    await waitForExit(m.child, 5_000);
+  }
+  // postgres backends may outlive the postmaster by a moment; make sure the group is gone.
+  if (m.child.pid !== undefined) {
+    try {
+      process.kill(-m.child.pid, 'SIGKILL');
+    } catch {
+      /* group already empty */
+    }
+  }
+  live.delete(m);
+  await rm(m.tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+}
+
+// ---------------------------------------------------------------------------
+// helpers
+// ---------------------------------------------------------------------------
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findInPath(bin: string, extraDirs: string[] = []): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), ...extraDirs].filter(Boolean);
+  for (const dir of dirs) {
+    const candidate = path.join(dir, bin);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Debian layout (/usr/lib/postgresql/<ver>/bin, newest first), then PATH. */
+function findPostgresBinDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    const versions = readdirSync(root)
+      .filter((v) => /^\d+(\.\d+)?$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) {
+      const dir = path.join(root, v, 'bin');
+      if (isExecutable(path.join(dir, 'initdb')) && isExecutable(path.join(dir, 'postgres'))) return dir;
+    }
+  }
+  const initdb = findInPath('initdb');
+  if (initdb && isExecutable(path.join(path.dirname(initdb), 'postgres'))) return path.dirname(initdb);
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') {
+        srv.close();
+        reject(new Error('could not determine a free port'));
+        return;
+      }
+      srv.close(() => resolve(addr.port));
+    });
+  });
+}
+
+function tail(file: string, lines = 40): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n').trimEnd();
+  } catch {
+    return '(no log output)';
+  }
+}
+
+function runSync(cmd: string, args: string[], opts: { uid?: number | undefined; gid?: number | undefined; env?: NodeJS.ProcessEnv | undefined; logFile: string }): void {
+  const fd = openSync(opts.logFile, 'a');
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', fd, fd], uid: opts.uid, gid: opts.gid, env: opts.env, timeout: STARTUP_TIMEOUT_MS });
+  } catch (err) {
+    throw new Error(`${path.basename(cmd)} failed: ${(err as Error).message}\n--- ${opts.logFile} (tail) ---\n${tail(opts.logFile)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface LaunchSpec {
+  name: string;
+  cmd: string;
+  args: string[];
+  tempDir: string;
+  logFile: string;
+  stopSignal: NodeJS.Signals;
+  uid?: number | undefined;
+  gid?: number | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Resolves when the service answers; throws/rejects while it doesn't yet. */
+  probe: () => Promise<void>;
+}
+
+/** Spawns the server (stdout+stderr → log file), waits until probe() succeeds. */
+async function launch(spec: LaunchSpec): Promise<Managed> {
+  const fd = openSync(spec.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(spec.cmd, spec.args, {
+      detached: true, // own process group: lets us kill postgres backends etc. as a group
+      stdio: ['ignore', fd, fd],
+      uid: spec.uid,
+      gid: spec.gid,
+      env: spec.env ?? process.env,
+      cwd: spec.tempDir,
+    });
+  } finally {
+    closeSync(fd); // the child has its own copy
+  }
+  child.unref(); // never keep the test runner alive on our account
+
+  let spawnError: Error | undefined;
+  child.on('error', (err) => {
+    spawnError = err;
+  });
+
+  const m: Managed = { name: spec.name, child, stopSignal: spec.stopSignal, watchdog: undefined, tempDir: spec.tempDir };
+  installExitHandlers();
+  live.add(m);
+  if (child.pid !== undefined) m.watchdog = spawnWatchdog(child.pid, spec.tempDir);
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let lastError: unknown;
+  for (;;) {
+    if (spawnError) lastError = spawnError;
+    const exited = spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
+    if (exited || Date.now() > deadline) {
+      const why = exited
+        ? `exited early (code ${String(child.exitCode)}, signal ${String(child.signalCode)})`
+        : `did not become ready within ${STARTUP_TIMEOUT_MS / 1000}s`;
+      const last = lastError instanceof Error ? `\nlast probe error: ${lastError.message}` : '';
+      const log = tail(spec.logFile);
+      await stopManaged(m).catch(() => undefined);
+      throw new Error(
+        `${spec.name} ${why}: ${spec.cmd} ${spec.args.join(' ')}${last}\n--- ${spec.logFile} (tail) ---\n${log}`,
+      );
+    }
+    try {
+      await spec.probe();
+      return m;
+    } catch (err) {
+      lastError = err;
+    }
+    await sleep(150);
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function osUser(name: string): { uid: number; gid: number } | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return Number.isInteger(uid) && Number.isInteger(gid) ? { uid, gid } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** Retries a launch with fresh ports if the server died because a port got taken meanwhile. */
+async function withPortRetry<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (i < 2 && /exited early/.test(msg) && /address already in use|could not bind|bind:/i.test(msg)) continue;
+      throw err;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL
+// ---------------------------------------------------------------------------
+
+async function startPostgres(binDir: string): Promise<{ url: string; managed: Managed }> {
+  return withPortRetry(async () => {
+    const tempDir = await mkdtemp(path.join(os.tmpdir(), 'test-pg-'));
+    try {
+      const dataDir = path.join(tempDir, 'data');
+      const logFile = path.join(tempDir, 'postgres.log');
+      await writeFile(logFile, '');
+
+      // initdb/postgres refuse to run as root: run them as the `postgres` OS user
+      // (spawn with uid/gid, like `runuser -u postgres`), owning the temp dir.
+      let owner: { uid: number; gid: number } | undefined;
+      if (isRoot()) {
+        owner = osUser('postgres');
+        if (!owner) throw new Error("PostgreSQL: running as root but there is no 'postgres' OS user to run initdb/postgres as");
+        await chown(tempDir, owner.uid, owner.gid);
+        await chown(logFile, owner.uid, owner.gid);
+      }
+      const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', LANG: 'C', HOME: tempDir };
+      delete env.PGDATA;
+
+      runSync(
+        path.join(binDir, 'initdb'),
+        ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+        { uid: owner?.uid, gid: owner?.gid, env, logFile },
+      );
+
+      const port = await freePort();
+      const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+      const managed = await launch({
+        name: 'PostgreSQL',
+        cmd: path.join(binDir, 'postgres'),
+        args: [
+          '-D', dataDir,
+          '-p', String(port),
+          '-c', 'listen_addresses=127.0.0.1',
+          '-c', `unix_socket_directories=${tempDir}`,
+          '-c', 'fsync=off',
+          '-c', 'synchronous_commit=off',
+          '-c', 'full_page_writes=off',
+          '-c', 'max_connections=200',
+          '-c', 'logging_collector=off',
+        ],
+        tempDir,
+        logFile,
+        stopSignal: 'SIGINT', // "fast" shutdown
+        uid: owner?.uid,
+        gid: owner?.gid,
+        env,
+        probe: async () => {
+          const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+          client.on('error', () => undefined);
+          try {
+            await client.connect();
+            await client.query('SELECT 1');
+          } finally {
+            await client.end().catch(() => undefined);
+          }
+        },
+      });
+      return { url, managed };
+    } catch (err) {
+      await rm(tempDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// InfluxDB 1.x
+// ---------------------------------------------------------------------------
+
+async function startInflux(influxd: string): Promise<{ url: string; managed: Managed }> {
+  return withPortRetry(async () => {
+    const tempDir = await mkdtemp(path.join(os.tmpdir(), 'test-influx-'));
+    try {
+      const logFile = path.join(tempDir, 'influxd.log');
+      const configFile = path.join(tempDir, 'influxdb.conf');
+      const [httpPort, rpcPort] = [await freePort(), await freePort()];
+      for (const d of ['meta', 'data', 'wal']) await mkdir(path.join(tempDir, d));
+      const q = (s: string): string => JSON.stringify(s); // TOML basic strings ≈ JSON strings
+      await writeFile(
+        configFile,
+        [
+          'reporting-disabled = true',
+          `bind-address = ${q(`127.0.0.1:${rpcPort}`)}`,
+          '',
+          '[meta]',
+          `  dir = ${q(path.join(tempDir, 'meta'))}`,
+          '',
+          '[data]',
+          `  dir = ${q(path.join(tempDir, 'data'))}`,
+          `  wal-dir = ${q(path.join(tempDir, 'wal'))}`,
+          '  query-log-enabled = false',
+          '',
+          '[monitor]',
+          '  store-enabled = false',
+          '',
+          '[http]',
+          '  enabled = true',
+          `  bind-address = ${q(`127.0.0.1:${httpPort}`)}`,
+          '  auth-enabled = false',
+          '  log-enabled = false',
+          '',
+          '[logging]',
+          '  level = "warn"',
+          '',
+          // [[graphite]], [[collectd]], [[opentsdb]], [[udp]] are disabled by default.
+        ].join('\n') + '\n',
+      );
+      await writeFile(logFile, '');
+      const url = `http://127.0.0.1:${httpPort}`;
+      const managed = await launch({
+        name: 'InfluxDB',
+        cmd: influxd,
+        args: ['run', '-config', configFile],
+        tempDir,
+        logFile,
+        stopSignal: 'SIGTERM',
+        env: { ...process.env, HOME: tempDir },
+        probe: async () => {
+          const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2_000) });
+          await res.arrayBuffer();
+          if (res.status !== 204) throw new Error(`/ping returned ${res.status}`);
+        },
+      });
+      return { url, managed };
+    } catch (err) {
+      await rm(tempDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Mosquitto
+// ---------------------------------------------------------------------------
+
+async function startMosquitto(mosquitto: string): Promise<{ url: string; managed: Managed }> {
+  return withPortRetry(async () => {
+    const tempDir = await mkdtemp(path.join(os.tmpdir(), 'test-mosquitto-'));
+    try {
+      const logFile = path.join(tempDir, 'mosquitto.log');
+      const configFile = path.join(tempDir, 'mosquitto.conf');
+      const port = await freePort();
+      // As root, mosquitto drops privileges to the `mosquitto` user after reading its
+      // config; logging to stderr (redirected by us into logFile) avoids permission issues.
+      await writeFile(
+        configFile,
+        [
+          `listener ${port} 127.0.0.1`,
+          'allow_anonymous true',
+          'persistence false',
+          'log_dest stderr',
+          'log_type error',
+          'log_type warning',
+          'log_type notice',
+          'log_timestamp_format %Y-%m-%dT%H:%M:%S',
+        ].join('\n') + '\n',
+      );
+      await writeFile(logFile, '');
+      const url = `mqtt://127.0.0.1:${port}`;
+      const managed = await launch({
+        name: 'Mosquitto',
+        cmd: mosquitto,
+        args: ['-c', configFile],
+        tempDir,
+        logFile,
+        stopSignal: 'SIGTERM',
+        probe: async () => {
+          const client = await withTimeout(
+            connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 2_000, clientId: `probe-${process.pid}-${Date.now()}` }),
+            3_000,
+            'MQTT connect',
+          );
+          await client.endAsync(true);
+        },
+      });
+      return { url, managed };
+    } catch (err) {
+      await rm(tempDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
+// public entry point
+// ---------------------------------------------------------------------------
+
+type Starter = () => Promise<{ url: string; managed: Managed }>;
+
+function envUrl(name: ServiceName): string | undefined {
+  const v = process.env[ENV_VARS[name]];
+  return v && v.trim() !== '' ? v.trim() : undefined;
+}
+
+/**
+ * Starts (or discovers) the test services in parallel. Rejects with a diagnosable error
+ * (including the server log tail) if an installed server fails to come up; in that case
+ * any instances that did start are stopped again before rejecting.
+ */
+export async function startLocalServices(): Promise<{ urls: ServiceUrls; stop(): Promise<void> }> {
+  const urls: ServiceUrls = { missing: [] };
+
+  const pgBinDir = envUrl('databaseUrl') ? undefined : findPostgresBinDir();
+  const influxd = envUrl('influxUrl') ? undefined : findInPath('influxd', ['/usr/bin', '/usr/local/bin']);
+  const mosquitto = envUrl('mosquittoUrl') ? undefined : findInPath('mosquitto', ['/usr/sbin', '/usr/local/sbin']);
+
+  const plan: [ServiceName, string | undefined, Starter | undefined][] = [
+    ['databaseUrl', envUrl('databaseUrl'), pgBinDir ? () => startPostgres(pgBinDir) : undefined],
+    ['influxUrl', envUrl('influxUrl'), influxd ? () => startInflux(influxd) : undefined],
+    ['mosquittoUrl', envUrl('mosquittoUrl'), mosquitto ? () => startMosquitto(mosquitto) : undefined],
+  ];
+
+  const started: Managed[] = [];
+  const failures: string[] = [];
+  await Promise.all(
+    plan.map(async ([name, fromEnv, start]) => {
+      if (fromEnv) {
+        urls[name] = fromEnv;
+        return;
+      }
+      if (!start) {
+        urls.missing.push(SERVICE_LABELS[name]);
+        return;
+      }
+      try {
+        const { url, managed } = await start();
+        started.push(managed);
+        urls[name] = url;
+      } catch (err) {
+        failures.push(err instanceof Error ? err.message : String(err));
+      }
+    }),
+  );
+
+  const stop = async (): Promise<void> => {
+    const all = started.splice(0);
+    await Promise.all(all.map((m) => stopManaged(m)));
+  };
+
+  if (failures.length > 0) {
+    await stop();
+    throw new Error(`Could not start local test services:\n\n${failures.join('\n\n')}`);
+  }
+  return { urls, stop };
+}

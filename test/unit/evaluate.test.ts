@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { breaches, clears, evaluate, pmCompleted } from '../../rules/evaluate.ts';
+import type { Reading, RuleState, ThresholdRule, UsageRule, UsageState } from '../../rules/types.ts';
+
+const t0 = Date.parse('2026-06-01T00:00:00Z');
+const at = (s: number): Date => new Date(t0 + s * 1000);
+const reading = (metric: string, value: number, s: number): Reading => ({ assetId: 'a1', assetCode: 'PUMP-1', metric, value, ts: at(s) });
+
+const threshold: ThresholdRule = {
+  id: 'r1',
+  name: 'Over-temperature',
+  version: 3,
+  kind: 'threshold',
+  definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 10, hysteresis: 5, severity: 'major', priority: 'high' },
+};
+
+function run(rule: ThresholdRule | UsageRule, inputs: [number, number][], metric = rule.definition.metric, start?: RuleState) {
+  let state = start;
+  const decisions = [];
+  for (const [s, v] of inputs) {
+    const r = evaluate(rule, state, reading(metric, v, s), at(s));
+    state = r.state;
+    decisions.push(...r.decisions);
+  }
+  return { state, decisions };
+}
+
+describe('threshold rule', () => {
+  it('raises only after the breach has held for holdSeconds', () => {
+    expect(run(threshold, [[0, 90], [5, 91]]).decisions).toEqual([]);
+    const { decisions, state } = run(threshold, [[0, 90], [5, 93], [10, 91]]);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({
+      type: 'raise',
+      dedupeKey: `threshold:r1:a1:${at(0).toISOString()}`,
+      openKey: 'rule:r1:asset:a1',
+      priority: 'high',
+      alarm: { severity: 'major' },
+      explanation: { ruleId: 'r1', ruleVersion: 3, threshold: 85, statistic: { value: 91 }, inputs: { peak: 93, holdSeconds: 10 } },
+    });
+    expect(state).toMatchObject({ phase: 'active', since: t0 });
+  });
+
+  it('a dip below the threshold restarts the hold', () => {
+    expect(run(threshold, [[0, 90], [5, 84], [9, 90], [15, 90]]).decisions).toEqual([]);
+    expect(run(threshold, [[0, 90], [5, 84], [9, 90], [19, 90]]).decisions).toHaveLength(1);
+  });
+
+  it('raises once per episode and clears only past the hysteresis band', () => {
+    const { decisions } = run(threshold, [[0, 90], [10, 90], [20, 95], [30, 84], [40, 82], [50, 80], [60, 90]]);
+    expect(decisions.map((d) => d.type)).toEqual(['raise', 'clear']);
+    expect(decisions[1]).toMatchObject({ type: 'clear', value: 80 });
+  });
+
+  it('a new episode after clearing gets a new dedupe key', () => {
+    const { decisions } = run(threshold, [[0, 90], [10, 90], [20, 70], [30, 90], [40, 90]]);
+    const raises = decisions.filter((d) => d.type === 'raise');
+    expect(raises).toHaveLength(2);
+    expect(raises[0]!.type === 'raise' && raises[1]!.type === 'raise' && raises[0]!.dedupeKey !== raises[1]!.dedupeKey).toBe(true);
+  });
+
+  it('the same reading delivered twice (or out of order) changes nothing', () => {
+    const first = run(threshold, [[0, 90], [10, 90]]);
+    const again = evaluate(threshold, first.state, reading('temperature', 90, 10), at(10));
+    expect(again).toEqual({ state: first.state, decisions: [], changed: false });
+    const older = evaluate(threshold, first.state, reading('temperature', 50, 3), at(11));
+    expect(older.decisions).toEqual([]);
+  });
+
+  it('two workers evaluating the same readings from the same state compute the same dedupe key', () => {
+    const a = run(threshold, [[0, 90], [10, 91]]);
+    const b = run(threshold, [[0, 90], [10, 91]]);
+    expect(a.decisions).toEqual(b.decisions);
+  });
+
+  it('holdSeconds 0 raises on the first breaching reading; other metrics are ignored', () => {
+    const instant: ThresholdRule = { ...threshold, definition: { ...threshold.definition, holdSeconds: 0 } };
+    expect(run(instant, [[0, 86]]).decisions).toHaveLength(1);
+    expect(run(instant, [[0, 1000]], 'pressure').decisions).toEqual([]);
+  });
+
+  it.each([
+    ['>', 85, 85.1, true],
+    ['>', 85, 85, false],
+    ['>=', 85, 85, true],
+    ['<', 2, 1.9, true],
+    ['<=', 2, 2, true],
+    ['<', 2, 2, false],
+  ] as const)('%s %d breached by %d: %s', (operator, value, v, expected) => {
+    expect(breaches({ operator, value }, v)).toBe(expected);
+  });
+
+  it('low-side rules clear above threshold + hysteresis', () => {
+    expect(clears({ operator: '<', value: 2, hysteresis: 0.5 }, 2.4)).toBe(false);
+    expect(clears({ operator: '<', value: 2, hysteresis: 0.5 }, 2.5)).toBe(true);
+  });
+});
+
+const usage: UsageRule = {
+  id: 'u1',
+  name: '500 h service',
+  version: 1,
+  kind: 'usage',
+  definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium' },
+};
+
+describe('usage (run-hours) rule', () => {
+  it('requests a PM once when the counter reaches the due point, not on every later reading', () => {
+    const { decisions, state } = run(usage, [[0, 480], [1, 499.9], [2, 500], [3, 510], [4, 700]]);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({
+      type: 'raise',
+      source: 'pm',
+      dedupeKey: 'usage:u1:a1:500',
+      explanation: { threshold: 500, statistic: { name: 'counter', value: 500 }, inputs: { lastPmValue: 0, every: 500 } },
+    });
+    expect(state).toMatchObject({ lastPmValue: 0, requestedFor: 500, lastValue: 700 });
+  });
+
+  it('after the PM is completed the interval floats from the completion reading', () => {
+    const first = run(usage, [[0, 505]]);
+    const restarted = pmCompleted(first.state as UsageState, 520);
+    expect(restarted).toEqual({ kind: 'usage', lastPmValue: 520, lastValue: 505, lastTs: t0 });
+    const next = run(usage, [[10, 1000], [11, 1019], [12, 1020]], 'runHours', restarted);
+    expect(next.decisions).toHaveLength(1);
+    expect(next.decisions[0]).toMatchObject({ dedupeKey: 'usage:u1:a1:1020' });
+  });
+
+  it('startAt moves the first due point', () => {
+    const r: UsageRule = { ...usage, definition: { ...usage.definition, startAt: 1200 } };
+    expect(run(r, [[0, 1500]]).decisions).toEqual([]);
+    expect(run(r, [[0, 1700]]).decisions[0]).toMatchObject({ dedupeKey: 'usage:u1:a1:1700' });
+  });
+});
