@@ -2,6 +2,7 @@
  * The one place everything is wired, explicitly. `startPlatform(config)` starts the roles the config
  * asks for (api, ingest, rules) on the stores it names; `npm start` runs it with signal handling.
  */
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './platform/config.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
@@ -9,6 +10,7 @@ import { createRootLogger, type Logger } from './platform/logger.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { createEmbeddedStore } from './ingest/telemetry-store/embedded.ts';
 import { createInfluxStore } from './ingest/telemetry-store/influx.ts';
+import { openSpool } from './ingest/telemetry-store/spool.ts';
 import type { TelemetryStore } from './ingest/telemetry-store/port.ts';
 import { createAssetDirectory } from './ingest/asset-directory.ts';
 import { createDeadLetterSink } from './ingest/dead-letters.ts';
@@ -58,6 +60,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         username: config.influxUsername,
         password: config.influxPassword,
         createDatabase: config.influxCreateDatabase,
+        spool: openSpool(join(config.dataDir, 'spool', 'telemetry'), config.telemetrySpoolMaxMb * 1024 * 1024),
       })
     : createEmbeddedStore({ ...storeOpts, prisma: db.prisma });
   stops.unshift(() => telemetry.close());

@@ -8,6 +8,7 @@ import { Point } from '@influxdata/influxdb-client';
 import type { Logger } from '../../platform/logger.ts';
 import { TAG_ASSET, TAG_SITE, TELEMETRY_MEASUREMENT } from '../telemetry-schema.ts';
 import type { TelemetryPoint, TelemetryQuery, TelemetrySample, TelemetryStore } from './port.ts';
+import type { Spool } from './spool.ts';
 import { createWriteBuffer } from './write-buffer.ts';
 
 export interface InfluxOptions {
@@ -23,6 +24,8 @@ export interface InfluxOptions {
   logger: Logger;
   /** Per-request timeout. */
   timeoutMs?: number;
+  /** Durable spool for batches InfluxDB could not take (undefined = memory only). */
+  spool?: Spool | undefined;
 }
 
 const msTime = (v: string | number | Date | undefined): string | undefined => (v instanceof Date ? String(v.getTime()) : v === undefined ? undefined : String(v));
@@ -119,9 +122,10 @@ export async function createInfluxStore(opts: InfluxOptions): Promise<TelemetryS
         const res = await fetch(`${base}/ping`, { headers: headers(), signal: AbortSignal.timeout(2000) });
         const s = buffer.stats();
         const ok = res.status === 204 || res.status === 200;
-        return { ok, detail: `${ok ? 'reachable' : `ping ${res.status}`}; buffered=${s.buffered}${s.lastError ? `; last error: ${s.lastError}` : ''}` };
+        return { ok, detail: `${ok ? 'reachable' : `ping ${res.status}`}; buffered=${s.buffered}; spooled=${s.spooled}${s.lastError ? `; last error: ${s.lastError}` : ''}` };
       } catch (err) {
-        return { ok: false, detail: `unreachable: ${(err as Error).message}` };
+        const s = buffer.stats();
+        return { ok: false, detail: `unreachable: ${(err as Error).message}; buffered=${s.buffered}; spooled=${s.spooled}` };
       }
     },
     stats: () => buffer.stats(),

@@ -28,6 +28,9 @@ export interface TelemetryStoreStats {
   /** Points refused because the buffer was full (store unreachable for too long). */
   dropped: number;
   lastError: string | undefined;
+  /** Points waiting in the on-disk spool (store was unreachable). */
+  spooled: number;
+  spoolBytes: number;
 }
 
 export interface TelemetryStore {
