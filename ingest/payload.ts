@@ -66,23 +66,50 @@ function decodeTs(raw: unknown, now: Date): Result<Date> {
   return { ok: true, value: ts };
 }
 
-export function decodeTelemetry(payload: Uint8Array, now: Date, maxBytes: number): Result<TelemetryMessage> {
-  const obj = decodeJson(payload, maxBytes);
-  if (!obj.ok) return obj;
-  const ts = decodeTs(obj.value.ts, now);
-  if (!ts.ok) return ts;
-  const metrics = obj.value.metrics;
-  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return reject('invalid_payload', 'metrics must be an object of name → number');
+export const MAX_BATCH = 1000;
+
+function decodeReading(obj: Record<string, unknown>, now: Date, where: string): Result<TelemetryMessage> {
+  const ts = decodeTs(obj.ts, now);
+  if (!ts.ok) return reject(ts.rejection.reason, `${where}${ts.rejection.detail}`);
+  const metrics = obj.metrics;
+  if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return reject('invalid_payload', `${where}metrics must be an object of name → number`);
   const entries = Object.entries(metrics);
-  if (entries.length === 0) return reject('invalid_payload', 'metrics is empty');
-  if (entries.length > MAX_METRICS) return reject('invalid_payload', `too many metrics (${entries.length} > ${MAX_METRICS})`);
+  if (entries.length === 0) return reject('invalid_payload', `${where}metrics is empty`);
+  if (entries.length > MAX_METRICS) return reject('invalid_payload', `${where}too many metrics (${entries.length} > ${MAX_METRICS})`);
   const out: Record<string, number> = {};
   for (const [name, v] of entries) {
-    if (!METRIC_NAME.test(name)) return reject('invalid_payload', `metric name "${name.slice(0, 80)}" must match ${METRIC_NAME.source}`);
-    if (typeof v !== 'number' || !Number.isFinite(v)) return reject('invalid_payload', `metric "${name}" must be a finite number`);
+    if (!METRIC_NAME.test(name)) return reject('invalid_payload', `${where}metric name "${name.slice(0, 80)}" must match ${METRIC_NAME.source}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) return reject('invalid_payload', `${where}metric "${name}" must be a finite number`);
     out[name] = v;
   }
   return { ok: true, value: { ts: ts.value, metrics: out } };
+}
+
+/**
+ * One reading `{ts?, metrics}` or a batch `{readings: [{ts, metrics}, ...]}` (devices that buffer
+ * while offline). A batch is accepted or refused whole, so a retry never half-applies.
+ */
+export function decodeTelemetry(payload: Uint8Array, now: Date, maxBytes: number): Result<TelemetryMessage[]> {
+  const obj = decodeJson(payload, maxBytes);
+  if (!obj.ok) return obj;
+  if (obj.value.readings === undefined) {
+    const one = decodeReading(obj.value, now, '');
+    return one.ok ? { ok: true, value: [one.value] } : one;
+  }
+  const list = obj.value.readings;
+  if (!Array.isArray(list) || list.length === 0) return reject('invalid_payload', 'readings must be a non-empty array of {ts, metrics}');
+  if (list.length > MAX_BATCH) return reject('invalid_payload', `too many readings in one batch (${list.length} > ${MAX_BATCH})`);
+  if (obj.value.metrics !== undefined) return reject('invalid_payload', 'send either metrics or readings, not both');
+  const out: TelemetryMessage[] = [];
+  for (const [i, item] of list.entries()) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return reject('invalid_payload', `readings[${i}] must be an object`);
+    const r = decodeReading(item as Record<string, unknown>, now, `readings[${i}]: `);
+    if (!r.ok) return r;
+    out.push(r.value);
+  }
+  // rules see a device's buffered readings in time order
+  out.sort((a, b) => a.ts.getTime() - b.ts.getTime());
+  return { ok: true, value: out };
 }
 
 export function decodeAlarm(payload: Uint8Array, now: Date, maxBytes: number): Result<AlarmMessage> {

@@ -98,12 +98,13 @@ export function createIngestPipeline(deps: {
         continue;
       }
       counters.accepted++;
-      if ('metrics' in decoded.value) {
-        const { ts, metrics } = decoded.value;
-        points.push({ site: asset.siteCode, asset: asset.code, ts, fields: metrics });
+      if (Array.isArray(decoded.value)) {
+        for (const { ts, metrics } of decoded.value) {
+          points.push({ site: asset.siteCode, asset: asset.code, ts, fields: metrics });
+          deps.directory.noteActivity(asset, ts, metrics);
+          for (const [metric, value] of Object.entries(metrics)) readings.push({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, metric, value, ts });
+        }
         pointMessages.push(m);
-        deps.directory.noteActivity(asset, ts, metrics);
-        for (const [metric, value] of Object.entries(metrics)) readings.push({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, metric, value, ts });
       } else {
         deps.directory.noteActivity(asset, decoded.value.ts, {});
         alarms.push({ asset, alarm: decoded.value });

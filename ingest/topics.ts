@@ -1,6 +1,7 @@
 /**
  * The MQTT topic contract (documented in ingest/README.md):
  *   plant/{site}/{asset}/telemetry   JSON {"ts"?: epoch-ms | ISO-8601, "metrics": {"runHours": 512.3, "temperature": 71.2}}
+ *                                    or a batch {"readings": [{"ts", "metrics"}, ...]} (≤ 1000)
  *   plant/{site}/{asset}/alarm       JSON {"ts"?, "code": "E01", "severity"?: critical|major|minor|warning, "active"?: boolean, "message"?: string}
  */
 import { CODE } from './telemetry-schema.ts';

@@ -173,6 +173,19 @@ describe.skipIf(reason)(`telemetry → rules → work orders on PostgreSQL + Inf
     expect(detail.meters).toEqual([expect.objectContaining({ name: 'runHours', value: 1212 })]);
   });
 
+  it('a batch of buffered readings in one message stores every reading', async () => {
+    const asset = 'PUMP-ACME-X1-0003';
+    const t0 = Date.now() - 20_000;
+    const readings = Array.from({ length: 50 }, (_, i) => ({ ts: t0 + i * 10, metrics: { pressure: 3 + i / 100 } }));
+    await client.publishAsync(telemetryTopic(SITE, asset), JSON.stringify({ readings: readings.reverse() }), { qos: 1 });
+    const res = await eventually(async () => {
+      const r = await api<{ points: { ts: string; value: number }[] }>(base, 'GET', `/assets/${ids[asset]}/telemetry?metric=pressure&from=${new Date(t0).toISOString()}`);
+      return r.body.points.length === 50 && r.body.points;
+    });
+    expect(res[0]).toEqual({ ts: new Date(t0).toISOString(), value: 3 });
+    expect(res[49]!.value).toBeCloseTo(3.49, 6);
+  });
+
   it('malformed payloads are dead-lettered and counted, and the broker keeps working', async () => {
     const asset = 'PUMP-ACME-X1-0003';
     const before = await platform.health();

@@ -28,11 +28,39 @@ describe('parseTopic', () => {
 describe('decodeTelemetry', () => {
   it('accepts metrics with epoch-ms, ISO or missing timestamps', () => {
     const a = decodeTelemetry(buf({ ts: now.getTime() - 1000, metrics: { runHours: 512.3, temperature: 71.2 } }), now, 65536);
-    expect(a).toEqual({ ok: true, value: { ts: new Date(now.getTime() - 1000), metrics: { runHours: 512.3, temperature: 71.2 } } });
+    expect(a).toEqual({ ok: true, value: [{ ts: new Date(now.getTime() - 1000), metrics: { runHours: 512.3, temperature: 71.2 } }] });
     const b = decodeTelemetry(buf({ ts: '2026-06-01T11:59:00Z', metrics: { x: 1 } }), now, 65536);
-    expect(b.ok && b.value.ts.toISOString()).toBe('2026-06-01T11:59:00.000Z');
+    expect(b.ok && b.value[0]!.ts.toISOString()).toBe('2026-06-01T11:59:00.000Z');
     const c = decodeTelemetry(buf({ metrics: { x: -3 } }), now, 65536);
-    expect(c.ok && c.value.ts).toEqual(now);
+    expect(c.ok && c.value[0]!.ts).toEqual(now);
+  });
+
+  it('accepts a batch of buffered readings, sorted by time', () => {
+    const r = decodeTelemetry(
+      buf({ readings: [{ ts: now.getTime() - 1000, metrics: { x: 2 } }, { ts: now.getTime() - 3000, metrics: { x: 1, y: 5 } }, { metrics: { x: 3 } }] }),
+      now,
+      65536,
+    );
+    expect(r).toEqual({
+      ok: true,
+      value: [
+        { ts: new Date(now.getTime() - 3000), metrics: { x: 1, y: 5 } },
+        { ts: new Date(now.getTime() - 1000), metrics: { x: 2 } },
+        { ts: now, metrics: { x: 3 } },
+      ],
+    });
+  });
+
+  it.each([
+    [{ readings: [] }, /non-empty array/],
+    [{ readings: {} }, /non-empty array/],
+    [{ readings: [{ metrics: { x: 1 } }, 7] }, /readings\[1\] must be an object/],
+    [{ readings: [{ metrics: { x: 1 } }, { metrics: { x: 'a' } }] }, /readings\[1\]: metric "x" must be a finite number/],
+    [{ readings: [{ metrics: { x: 1 } }], metrics: { x: 1 } }, /either metrics or readings/],
+    [{ readings: Array.from({ length: 1001 }, () => ({ metrics: { x: 1 } })) }, /too many readings/],
+  ])('refuses a bad batch whole: %j', (payload, detail) => {
+    const r = decodeTelemetry(buf(payload), now, 1_000_000);
+    expect(!r.ok && r.rejection.detail).toMatch(detail);
   });
 
   it.each([
