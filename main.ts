@@ -16,13 +16,16 @@ import { createAssetDirectory } from './ingest/asset-directory.ts';
 import { createDeadLetterSink } from './ingest/dead-letters.ts';
 import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './ingest/broker.ts';
+import { createDeviceCredentialService } from './ingest/device-credentials.ts';
+import { createPresence } from './ingest/presence.ts';
+import { createStaleWatchdog } from './ingest/stale-watchdog.ts';
 import { createAlarmService } from './maintenance/alarms.ts';
 import { createAssetService } from './maintenance/assets.ts';
 import { createWorkOrderService } from './maintenance/work-orders.ts';
 import { createRulesEngine, type RulesEngine } from './rules/engine.ts';
 import { createRuleService } from './rules/service.ts';
 import { buildApi, type ApiApp, type HealthReport } from './api/server.ts';
-import { seedDemo, DEMO_SITE } from './simulators/demo-seed.ts';
+import { seedDemo, DEMO_GATEWAY, DEMO_SITE } from './simulators/demo-seed.ts';
 import { demoMachines, startFleet } from './simulators/fleet.ts';
 
 export interface Platform {
@@ -92,8 +95,12 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     },
   });
   const rules = createRuleService({ prisma: db.prisma, onChange: () => void engine.reload().catch(() => {}) });
+  const credentials = createDeviceCredentialService({ prisma: db.prisma, clock });
 
-  if (config.simulatorEnabled) await seedDemo(db.prisma, demoMachines(config.simulatorAssets));
+  // the simulator connects like any gateway: with a fresh secret for its seeded credential
+  const simulatorLogin = config.simulatorEnabled
+    ? await credentials.upsertForSite((await seedDemo(db.prisma, demoMachines(config.simulatorAssets))).siteId, DEMO_GATEWAY)
+    : undefined;
 
   if (roles.has('rules')) {
     await engine.start();
@@ -108,6 +115,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   if (roles.has('ingest')) {
     directory = createAssetDirectory({ prisma: db.prisma, logger, meterMetrics: config.meterMetrics });
     const dir = directory;
+    const presence = createPresence({ prisma: db.prisma, logger });
     pipeline = createIngestPipeline({
       store: telemetry,
       directory: dir,
@@ -118,6 +126,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       queueLimit: config.ingestQueueLimit,
       sinks: {
         onReadings: roles.has('rules') ? (readings) => engine.onReadings(readings) : undefined,
+        onStatus: (asset, online, ts) => presence.reported(asset.code, online, ts),
         onDeviceAlarm: async (asset, alarm) => {
           const activeKey = `device:${asset.id}:${alarm.code}`;
           if (alarm.active) {
@@ -129,8 +138,36 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       },
     });
     const pipe = pipeline;
-    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, logger, onPublish: (topic, payload, clientId) => pipe.accept(topic, payload, clientId) });
+    broker = await startEmbeddedBroker({
+      host: config.mqttHost,
+      port: config.mqttPort,
+      logger,
+      auth:
+        config.mqttAuth === 'devices'
+          ? {
+              authenticate: (username, password) => credentials.authenticate(username, password),
+              onUnauthorized: (topic, payload, clientId, reason) => pipe.reject(topic, payload, clientId, 'unauthorized', reason),
+            }
+          : undefined,
+      onPublish: (topic, payload, clientId) => pipe.accept(topic, payload, clientId),
+      onPresence: (scope, online) => scope.asset && presence.session(scope.asset, online, clock.now()),
+    });
     const b = broker;
+    if (config.staleAfterS > 0) {
+      const watchdog = createStaleWatchdog({
+        prisma: db.prisma,
+        alarms,
+        clock,
+        logger,
+        staleAfterMs: config.staleAfterS * 1000,
+        intervalMs: Math.min(30_000, Math.max(1000, (config.staleAfterS * 1000) / 4)),
+      });
+      watchdog.start();
+      stops.unshift(() => watchdog.stop());
+    }
+    stops.unshift(async () => {
+      await presence.flush();
+    });
     // order matters: stop the broker (no new input), drain the pipeline, then flush the writers
     stops.unshift(() => dir.close());
     stops.unshift(() => pipe.stop());
@@ -144,7 +181,9 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       database: { ok: dbOk, detail: `${db.kind}${dbOk ? '' : ': unreachable'}` },
       telemetryStore: { ok: store.ok, detail: `${telemetry.kind}: ${store.detail}` },
     };
-    if (roles.has('ingest')) components.broker = { ok: !!broker, detail: broker ? `embedded aedes on ${mqttUrl}; ${broker.connectedClients()} clients` : 'not running' };
+    if (roles.has('ingest')) {
+      components.broker = { ok: !!broker, detail: broker ? `embedded aedes on ${mqttUrl}; auth ${config.mqttAuth}; ${broker.connectedClients()} clients` : 'not running' };
+    }
     if (roles.has('rules')) components.rules = { ok: true, detail: `${engine.stats().rules} rules loaded` };
     return {
       components,
@@ -160,7 +199,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   let api: ApiApp | undefined;
   let apiUrl: string | undefined;
   if (roles.has('api')) {
-    api = await buildApi({ assets, workOrders, alarms, rules, telemetry, clock, health, onAssetsChanged: () => directory?.invalidate() }, logger);
+    api = await buildApi({ assets, workOrders, alarms, rules, credentials, telemetry, clock, health, onAssetsChanged: () => directory?.invalidate() }, logger);
     const app = api;
     await app.listen({ host: config.httpHost, port: config.httpPort });
     const addr = app.server.address();
@@ -177,6 +216,8 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       intervalMs: config.simulatorIntervalMs,
       hoursPerTick: config.simulatorHoursPerTick,
       onError: (err) => logger.warn({ err: err.message }, 'simulator MQTT error'),
+      username: simulatorLogin?.username,
+      password: simulatorLogin?.password,
     });
     stops.unshift(() => fleet.stop());
     logger.info({ machines: config.simulatorAssets, mqttUrl }, 'demo fleet simulator publishing');

@@ -14,9 +14,11 @@ import type { AlarmService } from '../maintenance/alarms.ts';
 import type { WorkOrderService } from '../maintenance/work-orders.ts';
 import type { RuleService } from '../rules/service.ts';
 import type { TelemetryStore } from '../ingest/telemetry-store/port.ts';
+import type { DeviceCredentialService } from '../ingest/device-credentials.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { ErrorBody } from './schemas.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
@@ -32,6 +34,7 @@ export interface ApiDeps {
   workOrders: WorkOrderService;
   alarms: AlarmService;
   rules: RuleService;
+  credentials: DeviceCredentialService;
   telemetry: TelemetryStore;
   clock: Clock;
   health(): Promise<HealthReport>;
@@ -51,7 +54,7 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'On-site O&M platform API', version: '0.1.0', description: 'Assets, rules, work orders, alarms and telemetry.' },
-      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'ops' }],
+      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'ops' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -63,5 +66,6 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   ruleRoutes(app, deps);
   workOrderRoutes(app, deps);
   telemetryRoutes(app, deps);
+  deviceRoutes(app, deps);
   return app;
 }

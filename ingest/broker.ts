@@ -1,10 +1,19 @@
 /**
- * Embedded MQTT broker (aedes 1.x, MQTT 3.1.1). Every publish is handed to `onPublish` synchronously
- * and never awaited: the broker's publish path stays free of I/O.
+ * Embedded MQTT broker (aedes 1.x, MQTT 3.1.1). Every accepted publish is handed to `onPublish`
+ * synchronously and never awaited: the broker's publish path stays free of I/O.
+ * With `auth`, clients must present device credentials (checked once per connection) and may
+ * publish/subscribe only inside their scope (checked per packet, in memory).
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../platform/logger.ts';
+import { mayPublish, maySubscribe, type DeviceScope } from './device-auth.ts';
+
+export interface BrokerAuth {
+  authenticate(username: string | undefined, password: string | undefined): Promise<DeviceScope | null>;
+  /** A publish outside the device's scope (the client is disconnected). */
+  onUnauthorized(topic: string, payload: Buffer, clientId: string, reason: string): void;
+}
 
 export interface EmbeddedBroker {
   readonly port: number;
@@ -12,17 +21,67 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
+const BAD_CREDENTIALS = 4; // CONNACK return code: bad user name or password
+
 export async function startEmbeddedBroker(opts: {
   host: string;
   port: number;
   logger: Logger;
+  auth?: BrokerAuth | undefined;
   onPublish(topic: string, payload: Buffer, clientId: string): void;
+  /** Device sessions with an asset scope come and go. */
+  onPresence?(scope: DeviceScope, online: boolean): void;
 }): Promise<EmbeddedBroker> {
   const log = opts.logger.child({ module: 'broker' });
-  const broker = await Aedes.createBroker({ concurrency: 1000 });
+  const scopes = new WeakMap<Client, DeviceScope>();
+  const { auth } = opts;
+  const broker = await Aedes.createBroker({
+    concurrency: 1000,
+    ...(auth
+      ? {
+          authenticate: (client, username, password, done) => {
+            auth.authenticate(username, password?.toString('utf8')).then(
+              (scope) => {
+                if (!scope) {
+                  log.warn({ client: client.id, username }, 'MQTT connection refused: bad credentials');
+                  const err = Object.assign(new Error('bad user name or password'), { returnCode: BAD_CREDENTIALS });
+                  return done(err, false);
+                }
+                scopes.set(client, scope);
+                done(null, true);
+              },
+              (err: Error) => {
+                log.error({ err: err.message }, 'credential lookup failed');
+                done(Object.assign(new Error('server unavailable'), { returnCode: 3 }), false);
+              },
+            );
+          },
+          authorizePublish: (client, packet, callback) => {
+            const scope = client ? scopes.get(client) : undefined;
+            if (!client || !scope) return callback(new Error('not authenticated'));
+            const check = mayPublish(scope, packet.topic);
+            if (check.ok) return callback(null);
+            auth.onUnauthorized(packet.topic, packet.payload as Buffer, client.id, check.reason);
+            callback(new Error(check.reason));
+          },
+          authorizeSubscribe: (client, sub, callback) => {
+            const scope = scopes.get(client);
+            callback(null, scope && maySubscribe(scope, sub.topic) ? sub : null);
+          },
+        }
+      : {}),
+  });
   broker.on('publish', (packet, client) => {
     if (!client) return; // broker's own $SYS messages
     opts.onPublish(packet.topic, packet.payload as Buffer, client.id);
+  });
+  broker.on('clientReady', (client) => {
+    const scope = scopes.get(client);
+    if (scope?.asset) opts.onPresence?.(scope, true);
+  });
+  broker.on('clientDisconnect', (client) => {
+    const scope = scopes.get(client);
+    if (scope?.asset) opts.onPresence?.(scope, false);
   });
   broker.on('clientError', (client, err) => log.debug({ client: client.id, err: err.message }, 'client error'));
   broker.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
@@ -35,7 +94,7 @@ export async function startEmbeddedBroker(opts: {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ host: opts.host, port }, 'embedded MQTT broker listening');
+  log.info({ host: opts.host, port, auth: auth ? 'device credentials' : 'none' }, 'embedded MQTT broker listening');
   return {
     port,
     connectedClients: () => broker.connectedClients,

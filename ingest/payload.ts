@@ -8,6 +8,7 @@ export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 export type RejectReason =
+  | 'unauthorized'
   | 'invalid_topic'
   | 'payload_too_large'
   | 'invalid_json'
@@ -124,4 +125,24 @@ export function decodeAlarm(payload: Uint8Array, now: Date, maxBytes: number): R
   if (typeof active !== 'boolean') return reject('invalid_payload', 'active must be a boolean');
   if (message !== undefined && (typeof message !== 'string' || message.length > 500)) return reject('invalid_payload', 'message must be a string of at most 500 characters');
   return { ok: true, value: { ts: ts.value, code, severity: severity as Severity, active, message: message as string | undefined } };
+}
+
+/** Device presence: plain "online"/"offline" (what LWT messages usually carry) or {"online": bool}. */
+export function decodeStatus(payload: Uint8Array, now: Date): Result<{ online: boolean; ts: Date }> {
+  const text = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 256)).toString('utf8').trim();
+  if (payload.byteLength > 256) return reject('payload_too_large', 'status payloads are at most 256 bytes');
+  const lower = text.toLowerCase();
+  if (lower === 'online' || lower === 'offline') return { ok: true, value: { online: lower === 'online', ts: now } };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return reject('invalid_payload', 'status must be "online", "offline" or {"online": true|false}');
+  }
+  if (typeof value !== 'object' || value === null || typeof (value as { online?: unknown }).online !== 'boolean') {
+    return reject('invalid_payload', 'status must be "online", "offline" or {"online": true|false}');
+  }
+  const ts = decodeTs((value as { ts?: unknown }).ts, now);
+  if (!ts.ok) return ts;
+  return { ok: true, value: { online: (value as { online: boolean }).online, ts: ts.value } };
 }

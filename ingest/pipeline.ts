@@ -8,7 +8,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { AssetDirectory, KnownAsset } from './asset-directory.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
-import { decodeAlarm, decodeTelemetry, type AlarmMessage, type RejectReason } from './payload.ts';
+import { decodeAlarm, decodeStatus, decodeTelemetry, type AlarmMessage, type RejectReason } from './payload.ts';
 import type { TelemetryPoint, TelemetryStore } from './telemetry-store/port.ts';
 import { parseTopic } from './topics.ts';
 
@@ -25,6 +25,8 @@ export interface IngestReading {
 export interface IngestSinks {
   onReadings?(readings: IngestReading[]): Promise<void>;
   onDeviceAlarm?(asset: KnownAsset, alarm: AlarmMessage): Promise<void>;
+  /** A device reported itself online/offline (retained status or last will). */
+  onStatus?(asset: KnownAsset, online: boolean, ts: Date): void;
 }
 
 export interface IngestCounters {
@@ -84,6 +86,21 @@ export function createIngestPipeline(deps: {
       }
       if ('error' in topic) {
         deadLetter(m, 'invalid_topic', topic.error);
+        continue;
+      }
+      if (topic.kind === 'status') {
+        const status = decodeStatus(m.payload, m.receivedAt);
+        if (!status.ok) {
+          deadLetter(m, status.rejection.reason, status.rejection.detail);
+          continue;
+        }
+        const asset = await deps.directory.resolve(topic.site, topic.asset, m.receivedAt.getTime());
+        if ('error' in asset) {
+          deadLetter(m, 'unknown_asset', asset.error);
+          continue;
+        }
+        counters.accepted++;
+        deps.sinks.onStatus?.(asset, status.value.online, status.value.ts);
         continue;
       }
       const decoded =
@@ -160,6 +177,12 @@ export function createIngestPipeline(deps: {
   }
 
   return {
+    /** A message refused before it reached the queue (e.g. outside the device's ACL). */
+    reject(topic: string, payload: Buffer, clientId: string | undefined, reason: RejectReason, detail: string): void {
+      counters.received++;
+      deadLetter({ topic, payload, clientId, receivedAt: deps.clock.now() }, reason, detail);
+    },
+
     /** Called from the broker for every publish; never blocks. */
     accept(topic: string, payload: Buffer, clientId?: string): void {
       counters.received++;

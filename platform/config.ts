@@ -84,6 +84,8 @@ export const CONFIG_SPEC = {
   mqttMode: spec('MQTT_MODE', 'embedded', oneOf('embedded'), 'MQTT broker mode (embedded aedes; external brokers arrive with issue #3)'),
   mqttHost: spec('MQTT_HOST', '127.0.0.1', str, 'Embedded broker listen address'),
   mqttPort: spec('MQTT_PORT', '1883', int(0, 65535), 'Embedded broker port (0 = any free port)'),
+  mqttAuth: spec('MQTT_AUTH', 'devices', oneOf('devices', 'none'), 'devices = clients need device credentials and may publish only for their asset/site; none = open broker'),
+  staleAfterS: spec('STALE_AFTER_S', '300', int(0, 30 * 24 * 3600), 'Raise a STALE alarm when an in-service asset sends nothing for this long (0 = off)'),
   mqttMaxPayloadBytes: spec('MQTT_MAX_PAYLOAD_BYTES', '65536', int(64, 16 * 1024 * 1024), 'Larger telemetry payloads are dead-lettered'),
   ingestQueueLimit: spec('INGEST_QUEUE_LIMIT', '100000', int(100, 10_000_000), 'Messages buffered between broker and pipeline before new ones are refused'),
   meterMetrics: spec(

@@ -7,8 +7,10 @@ import type { Db } from '../platform/db/database.ts';
 import type { SimulatedMachine } from './fleet.ts';
 
 export const DEMO_SITE = 'plant-1';
+export const DEMO_GATEWAY = 'gw-plant-1-simulator';
 
-export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promise<void> {
+/** Returns the site's id (the simulator's gateway credential is issued for it). */
+export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promise<{ siteId: string }> {
   const site = await prisma.site.upsert({ where: { code: DEMO_SITE }, create: { code: DEMO_SITE, name: 'Demo plant 1', address: 'Loopback Road 1' }, update: {} });
   for (const m of machines) {
     const [, brand, model, serial] = m.code.split('-');
@@ -51,4 +53,5 @@ export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promis
       },
     });
   }
+  return { siteId: site.id };
 }

@@ -4,7 +4,7 @@
  * few ticks — so rules visibly create PM and over-temperature work orders.
  */
 import mqtt from 'mqtt';
-import { telemetryTopic } from '../ingest/topics.ts';
+import { statusTopic, telemetryTopic } from '../ingest/topics.ts';
 
 export interface SimulatedMachine {
   code: string;
@@ -21,6 +21,9 @@ export interface FleetOptions {
   /** Ticks before an overheating machine starts to heat up. */
   overheatAfterTicks?: number;
   onError?(err: Error): void;
+  /** Device (gateway) credentials when the broker requires them. */
+  username?: string | undefined;
+  password?: string | undefined;
 }
 
 /** Deterministic temperature curve: normal machines hover at ~65 °C, overheating ones climb to ~97 °C. */
@@ -39,7 +42,13 @@ export function demoMachines(count: number): SimulatedMachine[] {
 }
 
 export async function startFleet(opts: FleetOptions): Promise<{ stop(): Promise<void>; ticks(): number }> {
-  const client = await mqtt.connectAsync(opts.url, { clientId: `fleet-sim-${process.pid}`, protocolVersion: 4, reconnectPeriod: 1000 });
+  const client = await mqtt.connectAsync(opts.url, {
+    clientId: `fleet-sim-${process.pid}`,
+    protocolVersion: 4,
+    reconnectPeriod: 1000,
+    ...(opts.username ? { username: opts.username, password: opts.password ?? '' } : {}),
+  });
+  for (const m of opts.machines) client.publish(statusTopic(opts.site, m.code), 'online', { qos: 1, retain: true });
   client.on('error', (err) => opts.onError?.(err));
   const overheatAfter = opts.overheatAfterTicks ?? 5;
   const runHours = opts.machines.map((m) => m.startRunHours);

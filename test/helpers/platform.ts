@@ -14,6 +14,8 @@ export async function startTestPlatform(env: Record<string, string | undefined>)
     DATA_DIR: dataDir,
     TELEMETRY_FLUSH_MS: '100',
     LOG_LEVEL: 'silent',
+    // suites about the pipeline publish anonymously; device auth has its own suite (and the demo test)
+    MQTT_AUTH: 'none',
     ...env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -21,6 +21,7 @@ describe('embedded default (no external database, broker or InfluxDB)', () => {
     platform = await startTestPlatform({
       DATABASE_URL: undefined,
       INFLUX_URL: undefined,
+      MQTT_AUTH: 'devices', // the production default: the simulator logs in with its gateway credential
       SIMULATOR_ENABLED: 'true',
       SIMULATOR_ASSETS: '4',
       SIMULATOR_INTERVAL_MS: '100',
@@ -34,6 +35,7 @@ describe('embedded default (no external database, broker or InfluxDB)', () => {
   });
 
   it('runs on PGlite and the embedded telemetry table', async () => {
+    expect(platform.config.mqttAuth).toBe('devices');
     expect(platform.db.kind).toBe('pglite');
     expect(platform.telemetry.kind).toBe('embedded');
     const h = await api<{ status: string; components: Record<string, { ok: boolean }> }>(base, 'GET', '/health');
@@ -53,7 +55,9 @@ describe('embedded default (no external database, broker or InfluxDB)', () => {
   it('stores and returns telemetry from the embedded table, accepting a real mqtt.js client', async () => {
     const assets = await api<Page<{ id: string; code: string }>>(base, 'GET', '/assets?code=PUMP-ACME-P100-0001');
     const asset = assets.body.items[0]!;
-    const client = await mqtt.connectAsync(platform.mqttUrl!, { protocolVersion: 4 });
+    const login = await api<{ username: string; password: string }>(base, 'POST', `/assets/${asset.id}/credentials`, {});
+    expect(login.status).toBe(201);
+    const client = await mqtt.connectAsync(platform.mqttUrl!, { protocolVersion: 4, username: login.body.username, password: login.body.password });
     const ts = Date.now() - 120_000;
     await client.publishAsync(telemetryTopic(DEMO_SITE, asset.code), JSON.stringify({ ts, metrics: { pressure: 3.25 } }), { qos: 1 });
     await client.endAsync();

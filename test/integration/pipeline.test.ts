@@ -194,7 +194,7 @@ describe.skipIf(reason)(`telemetry → rules → work orders on PostgreSQL + Inf
       [telemetryTopic(SITE, asset), JSON.stringify({ metrics: { temperature: 'hot' } })],
       [telemetryTopic(SITE, 'NO-SUCH-ASSET'), JSON.stringify({ metrics: { temperature: 1 } })],
       [telemetryTopic('other-site', asset), JSON.stringify({ metrics: { temperature: 1 } })],
-      [`plant/${SITE}/${asset}/status`, '{}'],
+      [`plant/${SITE}/${asset}/events`, '{}'],
       [telemetryTopic(SITE, asset), JSON.stringify({ metrics: { x: 1 }, pad: 'y'.repeat(70_000) })],
     ];
     for (const [topic, payload] of bad) await client.publishAsync(topic, payload, { qos: 1 });

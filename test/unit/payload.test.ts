@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAlarm, decodeTelemetry } from '../../ingest/payload.ts';
+import { decodeAlarm, decodeStatus, decodeTelemetry } from '../../ingest/payload.ts';
 import { parseTopic } from '../../ingest/topics.ts';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -15,7 +15,7 @@ describe('parseTopic', () => {
 
   it.each([
     ['plant/s1/telemetry', /levels/],
-    ['plant/s1/A/status', /unknown message kind/],
+    ['plant/s1/A/events', /unknown message kind/],
     ['plant/s 1/A/telemetry', /invalid site/],
     ['plant/s1/A+/telemetry', /invalid asset/],
     ['plant/s1/A/telemetry/extra', /levels/],
@@ -113,5 +113,19 @@ describe('decodeAlarm', () => {
   ])('rejects %j', (payload, detail) => {
     const r = decodeAlarm(buf(payload), now, 1000);
     expect(!r.ok && r.rejection.detail).toMatch(detail);
+  });
+});
+
+describe('decodeStatus', () => {
+  it.each([
+    ['online', true],
+    ['OFFLINE', false],
+    [JSON.stringify({ online: true }), true],
+  ])('accepts %s', (payload, online) => {
+    const r = decodeStatus(Buffer.from(payload), now);
+    expect(r.ok && r.value.online).toBe(online);
+  });
+  it.each(['maybe', '{"online":"yes"}', '[]'])('rejects %s', (payload) => {
+    expect(decodeStatus(Buffer.from(payload), now).ok).toBe(false);
   });
 });
