@@ -2,6 +2,7 @@
  * The one place everything is wired, explicitly. `startPlatform(config)` starts the roles the config
  * asks for (api, ingest, rules) on the stores it names; `npm start` runs it with signal handling.
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './platform/config.ts';
@@ -16,6 +17,8 @@ import { createAssetDirectory } from './ingest/asset-directory.ts';
 import { createDeadLetterSink } from './ingest/dead-letters.ts';
 import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './ingest/broker.ts';
+import { connectExternalBroker } from './ingest/external-broker.ts';
+import { SUBSCRIPTION } from './ingest/topics.ts';
 import { createDeviceCredentialService } from './ingest/device-credentials.ts';
 import { createPresence } from './ingest/presence.ts';
 import { createStaleWatchdog } from './ingest/stale-watchdog.ts';
@@ -38,7 +41,7 @@ export interface Platform {
   api: ApiApp | undefined;
   /** http://host:port of the API when the api role runs. */
   apiUrl: string | undefined;
-  /** mqtt://host:port of the embedded broker when the ingest role runs. */
+  /** mqtt://host:port of the embedded broker when the ingest role runs it (MQTT_MODE=embedded). */
   mqttUrl: string | undefined;
   health(): Promise<HealthReport>;
   stop(): Promise<void>;
@@ -109,6 +112,9 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
 
   let pipeline: IngestPipeline | undefined;
   let broker: EmbeddedBroker | undefined;
+  let brokerHealth = (): { ok: boolean; detail: string } => ({ ok: false, detail: 'not running' });
+  let closeSource = async (): Promise<void> => {};
+  const mqttUrlOf = (b: EmbeddedBroker): string => `mqtt://${config.mqttHost}:${b.port}`;
   let directory: ReturnType<typeof createAssetDirectory> | undefined;
   const deadLetters = createDeadLetterSink({ prisma: db.prisma, logger });
   stops.unshift(() => deadLetters.close());
@@ -138,21 +144,44 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       },
     });
     const pipe = pipeline;
-    broker = await startEmbeddedBroker({
-      host: config.mqttHost,
-      port: config.mqttPort,
-      logger,
-      auth:
-        config.mqttAuth === 'devices'
-          ? {
-              authenticate: (username, password) => credentials.authenticate(username, password),
-              onUnauthorized: (topic, payload, clientId, reason) => pipe.reject(topic, payload, clientId, 'unauthorized', reason),
-            }
-          : undefined,
-      onPublish: (topic, payload, clientId) => pipe.accept(topic, payload, clientId),
-      onPresence: (scope, online) => scope.asset && presence.session(scope.asset, online, clock.now()),
-    });
-    const b = broker;
+    if (config.mqttMode === 'external') {
+      const source = await connectExternalBroker({
+        url: config.mqttUrl!,
+        username: config.mqttUsername,
+        password: config.mqttPassword,
+        clientId: config.mqttClientId ?? `om-ingest-${hostname()}`,
+        shareGroup: config.mqttShareGroup || undefined,
+        topics: [SUBSCRIPTION],
+        logger,
+        onMessage: (topic, payload, clientId) => pipe.accept(topic, payload, clientId),
+      });
+      brokerHealth = () => {
+        const st = source.status();
+        return {
+          ok: st.connected,
+          detail: `external ${st.url}; ${st.connected ? 'connected' : 'disconnected'}; ${st.subscriptions.join(', ')}; reconnects ${st.reconnects}${st.lastError ? `; last error: ${st.lastError}` : ''}`,
+        };
+      };
+      closeSource = () => source.close();
+    } else {
+      const embedded = await startEmbeddedBroker({
+        host: config.mqttHost,
+        port: config.mqttPort,
+        logger,
+        auth:
+          config.mqttAuth === 'devices'
+            ? {
+                authenticate: (username, password) => credentials.authenticate(username, password),
+                onUnauthorized: (topic, payload, clientId, reason) => pipe.reject(topic, payload, clientId, 'unauthorized', reason),
+              }
+            : undefined,
+        onPublish: (topic, payload, clientId) => pipe.accept(topic, payload, clientId),
+        onPresence: (scope, online) => scope.asset && presence.session(scope.asset, online, clock.now()),
+      });
+      broker = embedded;
+      brokerHealth = () => ({ ok: true, detail: `embedded aedes on ${mqttUrlOf(embedded)}; auth ${config.mqttAuth}; ${embedded.connectedClients()} clients` });
+      closeSource = () => embedded.close();
+    }
     if (config.staleAfterS > 0) {
       const watchdog = createStaleWatchdog({
         prisma: db.prisma,
@@ -171,9 +200,9 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     // order matters: stop the broker (no new input), drain the pipeline, then flush the writers
     stops.unshift(() => dir.close());
     stops.unshift(() => pipe.stop());
-    stops.unshift(() => b.close());
+    stops.unshift(() => closeSource());
   }
-  const mqttUrl = broker ? `mqtt://${config.mqttHost}:${broker.port}` : undefined;
+  const mqttUrl = broker ? mqttUrlOf(broker) : undefined;
 
   async function health(): Promise<HealthReport> {
     const [dbOk, store] = await Promise.all([db.ping(), telemetry.health()]);
@@ -182,7 +211,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       telemetryStore: { ok: store.ok, detail: `${telemetry.kind}: ${store.detail}` },
     };
     if (roles.has('ingest')) {
-      components.broker = { ok: !!broker, detail: broker ? `embedded aedes on ${mqttUrl}; auth ${config.mqttAuth}; ${broker.connectedClients()} clients` : 'not running' };
+      components.broker = brokerHealth();
     }
     if (roles.has('rules')) components.rules = { ok: true, detail: `${engine.stats().rules} rules loaded` };
     return {
@@ -208,19 +237,20 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     logger.info({ apiUrl, docs: `${apiUrl}/docs` }, 'API listening');
   }
 
-  if (config.simulatorEnabled && mqttUrl) {
+  const simulatorUrl = mqttUrl ?? (config.mqttMode === 'external' ? config.mqttUrl : undefined);
+  if (config.simulatorEnabled && simulatorUrl && roles.has('ingest')) {
     const fleet = await startFleet({
-      url: mqttUrl,
+      url: simulatorUrl,
       site: DEMO_SITE,
       machines: demoMachines(config.simulatorAssets),
       intervalMs: config.simulatorIntervalMs,
       hoursPerTick: config.simulatorHoursPerTick,
       onError: (err) => logger.warn({ err: err.message }, 'simulator MQTT error'),
-      username: simulatorLogin?.username,
-      password: simulatorLogin?.password,
+      username: mqttUrl ? simulatorLogin?.username : config.mqttUsername,
+      password: mqttUrl ? simulatorLogin?.password : config.mqttPassword,
     });
     stops.unshift(() => fleet.stop());
-    logger.info({ machines: config.simulatorAssets, mqttUrl }, 'demo fleet simulator publishing');
+    logger.info({ machines: config.simulatorAssets, url: simulatorUrl }, 'demo fleet simulator publishing');
   }
 
   const counterTimer = setInterval(() => {

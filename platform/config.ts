@@ -81,7 +81,12 @@ export const CONFIG_SPEC = {
   httpPort: spec('HTTP_PORT', '3000', int(0, 65535), 'API port (0 = any free port)'),
   dataDir: spec('DATA_DIR', './data', str, 'Directory for embedded data (PGlite database, spool files)'),
   databaseUrl: spec('DATABASE_URL', undefined, url('postgres:', 'postgresql:'), 'PostgreSQL URL; unset = embedded PGlite under DATA_DIR'),
-  mqttMode: spec('MQTT_MODE', 'embedded', oneOf('embedded'), 'MQTT broker mode (embedded aedes; external brokers arrive with issue #3)'),
+  mqttMode: spec('MQTT_MODE', 'embedded', oneOf('embedded', 'external'), 'embedded = run the aedes broker in-process; external = subscribe to MQTT_URL (Mosquitto, EMQX, HiveMQ)'),
+  mqttUrl: spec('MQTT_URL', undefined, url('mqtt:', 'mqtts:', 'ws:', 'wss:'), 'External broker URL (MQTT_MODE=external)'),
+  mqttUsername: spec('MQTT_USERNAME', undefined, str, 'External broker username'),
+  mqttPassword: spec('MQTT_PASSWORD', undefined, str, 'External broker password'),
+  mqttClientId: spec('MQTT_CLIENT_ID', undefined, str, 'External broker client id; must be stable per instance (default om-ingest-<hostname>)'),
+  mqttShareGroup: spec('MQTT_SHARE_GROUP', 'om-ingest', str, 'MQTT 5 shared-subscription group so instances split the load ("" = plain subscription)'),
   mqttHost: spec('MQTT_HOST', '127.0.0.1', str, 'Embedded broker listen address'),
   mqttPort: spec('MQTT_PORT', '1883', int(0, 65535), 'Embedded broker port (0 = any free port)'),
   mqttAuth: spec('MQTT_AUTH', 'devices', oneOf('devices', 'none'), 'devices = clients need device credentials and may publish only for their asset/site; none = open broker'),
@@ -113,7 +118,7 @@ export const CONFIG_SPEC = {
 
 type Spec = typeof CONFIG_SPEC;
 type ValueOf<K extends keyof Spec> = Spec[K] extends VarSpec<infer T> ? T : never;
-type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword';
+type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'mqttClientId';
 
 export type Config = Readonly<
   { [K in Exclude<keyof Spec, Optional>]: ValueOf<K> } & { [K in Optional]: ValueOf<K> | undefined }
@@ -136,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(err instanceof Error ? err.message : String(err));
     }
   }
+  if (out.mqttMode === 'external' && !out.mqttUrl) problems.push('MQTT_URL: required when MQTT_MODE=external');
   if (problems.length > 0) throw new AppError('validation', `invalid configuration: ${problems.join('; ')}`, { problems });
   return Object.freeze(out) as Config;
 }

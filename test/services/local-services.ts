@@ -602,3 +602,131 @@ export async function startLocalServices(): Promise<{ urls: ServiceUrls; stop():
   }
   return { urls, stop };
 }
+
+// ---------------------------------------------------------------------------
+// private, restartable Mosquitto (broker-restart tests)
+// ---------------------------------------------------------------------------
+
+/** A Mosquitto of one's own (not the shared one from startLocalServices) that can be stopped and started again. */
+export interface PrivateMosquitto {
+  readonly url: string;
+  readonly port: number;
+  /** true while the broker process runs. */
+  running(): boolean;
+  /** Graceful stop (SIGTERM; with persistence Mosquitto writes its database). Port and data dir are kept for start(). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same data dir (sessions and queued messages restored if persistent). */
+  start(): Promise<void>;
+  /** Stops it if running and removes its temp dir. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Path of the mosquitto binary, or undefined if it is not installed. */
+export function findMosquittoBinary(): string | undefined {
+  return findInPath('mosquitto', ['/usr/sbin', '/usr/local/sbin']);
+}
+
+/**
+ * Starts a private Mosquitto on a free 127.0.0.1 port. With `persistence: true` (the default) sessions,
+ * subscriptions and queued QoS 1/2 messages are saved to its temp dir on SIGTERM and restored by start().
+ * The process is covered by the same exit handlers and watchdog as the shared services.
+ */
+export async function startPrivateMosquitto(opts: { persistence?: boolean } = {}): Promise<PrivateMosquitto> {
+  const mosquitto = findMosquittoBinary();
+  if (!mosquitto) throw new Error(`startPrivateMosquitto: ${SERVICE_LABELS.mosquittoUrl} is not installed`);
+  const persistence = opts.persistence ?? true;
+
+  const launchOn = async (tempDir: string, port: number): Promise<Managed> => {
+    const url = `mqtt://127.0.0.1:${port}`;
+    return launch({
+      name: 'Mosquitto (private)',
+      cmd: mosquitto,
+      args: ['-c', path.join(tempDir, 'mosquitto.conf')],
+      tempDir,
+      logFile: path.join(tempDir, 'mosquitto.log'),
+      stopSignal: 'SIGTERM',
+      probe: async () => {
+        const client = await withTimeout(
+          connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 2_000, clientId: `probe-${process.pid}-${Date.now()}` }),
+          3_000,
+          'MQTT connect',
+        );
+        await client.endAsync(true);
+      },
+    });
+  };
+
+  const first = await withPortRetry(async () => {
+    const tempDir = await mkdtemp(path.join(os.tmpdir(), 'test-mosquitto-private-'));
+    try {
+      const port = await freePort();
+      await writeFile(
+        path.join(tempDir, 'mosquitto.conf'),
+        [
+          `listener ${port} 127.0.0.1`,
+          'allow_anonymous true',
+          persistence ? 'persistence true' : 'persistence false',
+          ...(persistence ? [`persistence_location ${tempDir}/`] : []),
+          'log_dest stderr',
+          'log_type error',
+          'log_type warning',
+          'log_type notice',
+          'log_timestamp_format %Y-%m-%dT%H:%M:%S',
+        ].join('\n') + '\n',
+      );
+      await writeFile(path.join(tempDir, 'mosquitto.log'), '');
+      // As root, mosquitto drops to the `mosquitto` user, which must be able to write the persistence file.
+      const owner = isRoot() ? osUser('mosquitto') : undefined;
+      if (owner) await chown(tempDir, owner.uid, owner.gid);
+      return { tempDir, port, managed: await launchOn(tempDir, port) };
+    } catch (err) {
+      await rm(tempDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+      throw err;
+    }
+  });
+
+  const { tempDir, port } = first;
+  let current: Managed | undefined = first.managed;
+  let disposed = false;
+
+  /** Like stopManaged() but keeps the temp dir (the persistence database lives there). */
+  const halt = async (m: Managed): Promise<void> => {
+    if (m.watchdog?.pid !== undefined) {
+      try {
+        process.kill(m.watchdog.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    signalGroup(m.child, m.stopSignal);
+    if (!(await waitForExit(m.child, STOP_GRACE_MS))) {
+      signalGroup(m.child, 'SIGKILL');
+      await waitForExit(m.child, 5_000);
+    }
+    live.delete(m);
+  };
+
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    running: () => current !== undefined && current.child.exitCode === null && current.child.signalCode === null,
+    stop: async () => {
+      const m = current;
+      current = undefined;
+      if (m) await halt(m);
+    },
+    start: async () => {
+      if (disposed) throw new Error('startPrivateMosquitto: already disposed');
+      if (current) return;
+      current = await launchOn(tempDir, port);
+    },
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      const m = current;
+      current = undefined;
+      if (m) await stopManaged(m); // also removes tempDir
+      await rm(tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    },
+  };
+}

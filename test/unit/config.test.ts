@@ -32,6 +32,11 @@ describe('config', () => {
     expect(message).toContain('between 0 and 65535');
   });
 
+  it('external broker mode needs MQTT_URL', () => {
+    expect(() => loadConfig({ MQTT_MODE: 'external' })).toThrow(/MQTT_URL: required when MQTT_MODE=external/);
+    expect(loadConfig({ MQTT_MODE: 'external', MQTT_URL: 'mqtt://127.0.0.1:1884' }).mqttShareGroup).toBe('om-ingest');
+  });
+
   it('.env.example lists exactly the variables the service reads, with their defaults', () => {
     const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
     const documented = new Map<string, string>();
