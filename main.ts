@@ -176,6 +176,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
               }
             : undefined,
         onPublish: (topic, payload, clientId) => pipe.accept(topic, payload, clientId),
+        admission: () => pipe.admission(),
         onPresence: (scope, online) => scope.asset && presence.session(scope.asset, online, clock.now()),
       });
       broker = embedded;

@@ -29,12 +29,20 @@ export async function startEmbeddedBroker(opts: {
   logger: Logger;
   auth?: BrokerAuth | undefined;
   onPublish(topic: string, payload: Buffer, clientId: string): void;
+  /** Backpressure: a promise while the consumer is saturated; the publishing client waits for it. */
+  admission?(): Promise<void> | undefined;
   /** Device sessions with an asset scope come and go. */
   onPresence?(scope: DeviceScope, online: boolean): void;
 }): Promise<EmbeddedBroker> {
   const log = opts.logger.child({ module: 'broker' });
   const scopes = new WeakMap<Client, DeviceScope>();
   const { auth } = opts;
+  // holding the callback pauses this client's packet processing, and so its TCP stream
+  const admit = (callback: (err?: Error | null) => void): void => {
+    const wait = opts.admission?.();
+    if (wait) void wait.then(() => callback(null));
+    else callback(null);
+  };
   const broker = await Aedes.createBroker({
     concurrency: 1000,
     ...(auth
@@ -60,7 +68,7 @@ export async function startEmbeddedBroker(opts: {
             const scope = client ? scopes.get(client) : undefined;
             if (!client || !scope) return callback(new Error('not authenticated'));
             const check = mayPublish(scope, packet.topic);
-            if (check.ok) return callback(null);
+            if (check.ok) return admit(callback);
             auth.onUnauthorized(packet.topic, packet.payload as Buffer, client.id, check.reason);
             callback(new Error(check.reason));
           },
@@ -69,7 +77,7 @@ export async function startEmbeddedBroker(opts: {
             callback(null, scope && maySubscribe(scope, sub.topic) ? sub : null);
           },
         }
-      : {}),
+      : { authorizePublish: (_client, _packet, callback) => admit(callback) }),
   });
   broker.on('publish', (packet, client) => {
     if (!client) return; // broker's own $SYS messages

@@ -37,6 +37,8 @@ export interface IngestCounters {
   readings: number;
   queued: number;
   sinkRetries: number;
+  /** Publishes held back by backpressure (queue above its high-water mark). */
+  throttled: number;
 }
 
 interface Message {
@@ -61,12 +63,28 @@ export function createIngestPipeline(deps: {
   retryMs?: number;
 }) {
   const log = deps.logger.child({ module: 'ingest' });
-  const counters: IngestCounters = { received: 0, accepted: 0, rejected: 0, ignored: 0, readings: 0, queued: 0, sinkRetries: 0 };
+  const counters: IngestCounters = { received: 0, accepted: 0, rejected: 0, ignored: 0, readings: 0, queued: 0, sinkRetries: 0, throttled: 0 };
   let queue: Message[] = [];
   let running: Promise<void> | undefined;
   let stopped = false;
   const idleWaiters: (() => void)[] = [];
   const retryMs = deps.retryMs ?? 1000;
+  // backpressure: above the high-water mark publishers are held (their TCP stream pauses) until the
+  // queue is back under the low-water mark; the hard limit (queueLimit) only guards against floods
+  // that ignore it (e.g. many QoS 0 clients at once)
+  const highWater = Math.max(1, Math.floor(deps.queueLimit / 2));
+  const lowWater = Math.floor(deps.queueLimit / 4);
+  const admissionWaiters: (() => void)[] = [];
+  // admitted by the broker but not yet arrived in accept(): counted so a burst of concurrently
+  // authorised packets cannot overshoot the queue
+  let inbound = 0;
+  const releaseAdmission = (): void => {
+    if (admissionWaiters.length === 0 || queue.length > lowWater) return;
+    while (admissionWaiters.length > 0 && queue.length + inbound < highWater) {
+      inbound++;
+      admissionWaiters.shift()!();
+    }
+  };
 
   function deadLetter(m: Message, reason: RejectReason, detail: string): void {
     counters.rejected++;
@@ -159,6 +177,7 @@ export function createIngestPipeline(deps: {
       const batch = queue.length <= BATCH ? queue : queue.slice(0, BATCH);
       queue = queue.length <= BATCH ? [] : queue.slice(BATCH);
       counters.queued = queue.length;
+      releaseAdmission();
       try {
         await processBatch(batch);
       } catch (err) {
@@ -166,6 +185,7 @@ export function createIngestPipeline(deps: {
       }
     }
     counters.queued = 0;
+    releaseAdmission();
     for (const w of idleWaiters.splice(0)) w();
   }
 
@@ -183,9 +203,23 @@ export function createIngestPipeline(deps: {
       deadLetter({ topic, payload, clientId, receivedAt: deps.clock.now() }, reason, detail);
     },
 
+    /**
+     * undefined when the queue has room; otherwise a promise that resolves once it has drained below
+     * the low-water mark. The broker holds the publishing client until then.
+     */
+    admission(): Promise<void> | undefined {
+      if (stopped || (admissionWaiters.length === 0 && queue.length + inbound < highWater)) {
+        inbound++;
+        return undefined;
+      }
+      counters.throttled++;
+      return new Promise<void>((resolve) => admissionWaiters.push(resolve));
+    },
+
     /** Called from the broker for every publish; never blocks. */
     accept(topic: string, payload: Buffer, clientId?: string): void {
       counters.received++;
+      if (inbound > 0) inbound--;
       const m: Message = { topic, payload, clientId, receivedAt: deps.clock.now() };
       if (queue.length >= deps.queueLimit) {
         deadLetter(m, 'overloaded', `ingest queue full (${deps.queueLimit})`);
