@@ -18,7 +18,7 @@ import { createDeadLetterSink } from './ingest/dead-letters.ts';
 import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './ingest/broker.ts';
 import { connectExternalBroker } from './ingest/external-broker.ts';
-import { SUBSCRIPTION } from './ingest/topics.ts';
+import { SUBSCRIPTION, telemetryTopic } from './ingest/topics.ts';
 import { createDeviceCredentialService } from './ingest/device-credentials.ts';
 import { createPresence } from './ingest/presence.ts';
 import { createStaleWatchdog } from './ingest/stale-watchdog.ts';
@@ -114,6 +114,8 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   let broker: EmbeddedBroker | undefined;
   let brokerHealth = (): { ok: boolean; detail: string } => ({ ok: false, detail: 'not running' });
   let closeSource = async (): Promise<void> => {};
+  let opcuaHealth = (): Record<string, { ok: boolean; detail: string }> => ({});
+  let stopOpcua = async (): Promise<void> => {};
   const mqttUrlOf = (b: EmbeddedBroker): string => `mqtt://${config.mqttHost}:${b.port}`;
   let directory: ReturnType<typeof createAssetDirectory> | undefined;
   const deadLetters = createDeadLetterSink({ prisma: db.prisma, logger });
@@ -198,10 +200,26 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     stops.unshift(async () => {
       await presence.flush();
     });
+    if (config.opcuaConfig) {
+      // loaded only when configured: node-opcua is large
+      const { loadOpcUaConfigFile } = await import('./ingest/opcua/config.ts');
+      const { startOpcUaIngest, opcUaHealthComponents, routeNodeOpcuaLogs } = await import('./ingest/opcua/connector.ts');
+      routeNodeOpcuaLogs(logger);
+      const opcua = await startOpcUaIngest({
+        config: loadOpcUaConfigFile(config.opcuaConfig),
+        logger,
+        pkiDir: join(config.dataDir, 'opcua-pki'),
+        // same path as MQTT telemetry: validation, asset lookup, storage, rules, dead letters
+        onValue: (v) => pipe.accept(telemetryTopic(v.site, v.asset), Buffer.from(JSON.stringify({ ts: v.ts.getTime(), metrics: { [v.metric]: v.value } })), `opcua:${v.endpoint}`),
+      });
+      opcuaHealth = () => opcUaHealthComponents(opcua.status());
+      stopOpcua = () => opcua.stop();
+    }
     // order matters: stop the broker (no new input), drain the pipeline, then flush the writers
     stops.unshift(() => dir.close());
     stops.unshift(() => pipe.stop());
     stops.unshift(() => closeSource());
+    stops.unshift(() => stopOpcua());
   }
   const mqttUrl = broker ? mqttUrlOf(broker) : undefined;
 
@@ -213,6 +231,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     };
     if (roles.has('ingest')) {
       components.broker = brokerHealth();
+      Object.assign(components, opcuaHealth());
     }
     if (roles.has('rules')) components.rules = { ok: true, detail: `${engine.stats().rules} rules loaded` };
     return {

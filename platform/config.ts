@@ -91,6 +91,7 @@ export const CONFIG_SPEC = {
   mqttPort: spec('MQTT_PORT', '1883', int(0, 65535), 'Embedded broker port (0 = any free port)'),
   mqttAuth: spec('MQTT_AUTH', 'devices', oneOf('devices', 'none'), 'devices = clients need device credentials and may publish only for their asset/site; none = open broker'),
   staleAfterS: spec('STALE_AFTER_S', '300', int(0, 30 * 24 * 3600), 'Raise a STALE alarm when an in-service asset sends nothing for this long (0 = off)'),
+  opcuaConfig: spec('OPCUA_CONFIG', undefined, str, 'Path of the OPC-UA mapping file (endpoints, nodeIds → site/asset/metric); unset = no OPC-UA ingest'),
   mqttMaxPayloadBytes: spec('MQTT_MAX_PAYLOAD_BYTES', '65536', int(64, 16 * 1024 * 1024), 'Larger telemetry payloads are dead-lettered'),
   ingestQueueLimit: spec('INGEST_QUEUE_LIMIT', '100000', int(100, 10_000_000), 'Messages buffered between broker and pipeline before new ones are refused'),
   meterMetrics: spec(
@@ -118,7 +119,7 @@ export const CONFIG_SPEC = {
 
 type Spec = typeof CONFIG_SPEC;
 type ValueOf<K extends keyof Spec> = Spec[K] extends VarSpec<infer T> ? T : never;
-type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'mqttClientId';
+type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'mqttClientId' | 'opcuaConfig';
 
 export type Config = Readonly<
   { [K in Exclude<keyof Spec, Optional>]: ValueOf<K> } & { [K in Optional]: ValueOf<K> | undefined }
