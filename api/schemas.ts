@@ -103,6 +103,7 @@ export const WorkOrderSchema = Type.Object({
   reason: Type.Unknown({ description: 'for rule/PM orders: rule id + version, inputs, statistic, threshold, summary' }),
   assigneeId: Nullable(Uuid),
   completionMeter: Nullable(Type.Number()),
+  closedWithActiveAlarm: Type.Boolean({ description: 'completed/closed while a linked alarm was still active' }),
   requestedAt: TimestampOut,
   assignedAt: Nullable(TimestampOut),
   startedAt: Nullable(TimestampOut),
@@ -162,5 +163,7 @@ export const AlarmSchema = Type.Object({
   details: Type.Unknown(),
   raisedAt: TimestampOut,
   clearedAt: Nullable(TimestampOut),
+  acknowledgedAt: Nullable(TimestampOut),
+  acknowledgedBy: Nullable(Type.String()),
   workOrderId: Nullable(Uuid),
 });

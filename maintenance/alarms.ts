@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../platform/clock.ts';
 import type { Db, Prisma } from '../platform/db/database.ts';
-import { isUniqueViolation } from '../platform/errors.ts';
+import { isUniqueViolation, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 
 export type Severity = 'critical' | 'major' | 'minor' | 'warning';
@@ -34,6 +34,8 @@ const alarmSelect = {
   details: true,
   raisedAt: true,
   clearedAt: true,
+  acknowledgedAt: true,
+  acknowledgedBy: true,
   workOrderId: true,
   asset: { select: { code: true } },
 } satisfies Prisma.AlarmSelect;
@@ -79,6 +81,14 @@ export function createAlarmService(deps: { prisma: Db; clock: Clock; logger: Log
       const res = await prisma.alarm.updateMany({ where: { activeKey }, data: { status: 'cleared', activeKey: null, clearedAt: at } });
       if (res.count > 0) log.info({ activeKey }, 'alarm cleared');
       return res.count > 0;
+    },
+
+    /** Marks an alarm as seen by a person (active or cleared); acknowledging twice keeps the first. */
+    async acknowledge(id: string, by: string) {
+      const current = await prisma.alarm.findUnique({ where: { id }, select: { acknowledgedAt: true } });
+      if (!current) throw notFound('Alarm', id);
+      if (!current.acknowledgedAt) await prisma.alarm.update({ where: { id }, data: { acknowledgedAt: deps.clock.now(), acknowledgedBy: by } });
+      return prisma.alarm.findUniqueOrThrow({ where: { id }, select: alarmSelect });
     },
 
     async list(f: { assetId?: string | undefined; status?: 'active' | 'cleared' | undefined; limit: number; offset: number }) {

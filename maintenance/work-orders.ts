@@ -63,6 +63,7 @@ export const workOrderSelect = {
   reason: true,
   assigneeId: true,
   completionMeter: true,
+  closedWithActiveAlarm: true,
   requestedAt: true,
   assignedAt: true,
   startedAt: true,
@@ -193,6 +194,9 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
           completionMeter = await hooks.onCompleted(tx, { id, source: current.source, ruleId: current.ruleId, assetId: current.assetId, meterReading: input.meterReading });
         }
         const stampField = TIMESTAMP_FOR[input.to];
+        // finishing an order whose alarm is still active is allowed but flagged: the fault may persist
+        const activeAlarms =
+          input.to === 'completed' || input.to === 'closed' ? await tx.alarm.count({ where: { workOrderId: id, status: 'active' } }) : 0;
         // compare-and-set on the status: a concurrent transition makes this match nothing
         const updated = await tx.workOrder.updateMany({
           where: { id, status: from },
@@ -201,12 +205,20 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
             ...(stampField ? { [stampField]: now } : {}),
             ...(input.to === 'open' ? { assigneeId: null } : input.assigneeId ? { assigneeId: input.assigneeId } : {}),
             ...(isTerminal(input.to) ? { openKey: null } : {}),
+            ...(activeAlarms > 0 ? { closedWithActiveAlarm: true } : {}),
             ...(completionMeter !== undefined ? { completionMeter } : input.meterReading !== undefined ? { completionMeter: input.meterReading } : {}),
           },
         });
         if (updated.count !== 1) throw new AppError('conflict', `work order ${id} changed concurrently; reload and retry`, { id });
         await tx.workOrderEvent.create({
-          data: { workOrderId: id, fromStatus: from, toStatus: input.to, note: input.note ?? null, actor: input.actor ?? null, at: now },
+          data: {
+            workOrderId: id,
+            fromStatus: from,
+            toStatus: input.to,
+            note: [input.note, activeAlarms > 0 ? `warning: ${activeAlarms} linked alarm(s) still active` : undefined].filter(Boolean).join('; ') || null,
+            actor: input.actor ?? null,
+            at: now,
+          },
         });
         return { from, order: { id, source: current.source, ruleId: current.ruleId, assetId: current.assetId, meterReading: completionMeter ?? input.meterReading } };
       });

@@ -1,5 +1,5 @@
 /** Rules CRUD. Definitions are validated by rules/definitions.ts; every update bumps `version`. */
-import type { Db, Prisma } from '../platform/db/database.ts';
+import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError, isForeignKeyViolation, isRecordNotFound, notFound } from '../platform/errors.ts';
 import { checkDefinition, type RuleKind } from './definitions.ts';
 
@@ -35,6 +35,14 @@ function validateScope(assetId: string | null | undefined, assetType: string | n
   if (!!assetId === !!assetType) throw new AppError('validation', 'a rule applies to exactly one of assetId or assetType', { assetId, assetType });
 }
 
+type RuleRow = Prisma.RuleGetPayload<{ select: typeof ruleSelect }>;
+
+function recordVersion(tx: DbTx, r: RuleRow) {
+  return tx.ruleVersion.create({
+    data: { ruleId: r.id, version: r.version, name: r.name, enabled: r.enabled, assetId: r.assetId, assetType: r.assetType, definition: r.definition as Prisma.InputJsonValue },
+  });
+}
+
 export function createRuleService(deps: { prisma: Db; onChange?: () => void }) {
   const { prisma } = deps;
   const changed = (): void => deps.onChange?.();
@@ -43,9 +51,13 @@ export function createRuleService(deps: { prisma: Db; onChange?: () => void }) {
       validateScope(input.assetId, input.assetType);
       const definition = validated(input.kind, input.definition);
       try {
-        const rule = await prisma.rule.create({
-          data: { name: input.name, kind: input.kind, assetId: input.assetId ?? null, assetType: input.assetType ?? null, enabled: input.enabled ?? true, definition },
-          select: ruleSelect,
+        const rule = await prisma.$transaction(async (tx) => {
+          const r = await tx.rule.create({
+            data: { name: input.name, kind: input.kind, assetId: input.assetId ?? null, assetType: input.assetType ?? null, enabled: input.enabled ?? true, definition },
+            select: ruleSelect,
+          });
+          await recordVersion(tx, r);
+          return r;
         });
         changed();
         return rule;
@@ -64,17 +76,21 @@ export function createRuleService(deps: { prisma: Db; onChange?: () => void }) {
       validateScope(assetId, assetType);
       const definition = patch.definition !== undefined ? validated(current.kind, patch.definition) : undefined;
       try {
-        const rule = await prisma.rule.update({
-          where: { id },
-          data: {
-            ...(patch.name !== undefined ? { name: patch.name } : {}),
-            ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
-            assetId: assetId ?? null,
-            assetType: assetType ?? null,
-            ...(definition !== undefined ? { definition } : {}),
-            version: { increment: 1 },
-          },
-          select: ruleSelect,
+        const rule = await prisma.$transaction(async (tx) => {
+          const r = await tx.rule.update({
+            where: { id },
+            data: {
+              ...(patch.name !== undefined ? { name: patch.name } : {}),
+              ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+              assetId: assetId ?? null,
+              assetType: assetType ?? null,
+              ...(definition !== undefined ? { definition } : {}),
+              version: { increment: 1 },
+            },
+            select: ruleSelect,
+          });
+          await recordVersion(tx, r);
+          return r;
         });
         changed();
         return rule;
@@ -97,6 +113,17 @@ export function createRuleService(deps: { prisma: Db; onChange?: () => void }) {
         select: ruleSelect,
         orderBy: { createdAt: 'asc' },
       });
+    },
+
+    /** Every version of the rule, newest first. */
+    async versions(id: string) {
+      const rows = await prisma.ruleVersion.findMany({
+        where: { ruleId: id },
+        select: { version: true, name: true, enabled: true, assetId: true, assetType: true, definition: true, createdAt: true },
+        orderBy: { version: 'desc' },
+      });
+      if (rows.length === 0 && !(await prisma.rule.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Rule', id);
+      return rows;
     },
 
     async remove(id: string) {

@@ -9,6 +9,9 @@ import type { SimulatedMachine } from './fleet.ts';
 export const DEMO_SITE = 'plant-1';
 export const DEMO_GATEWAY = 'gw-plant-1-simulator';
 
+const HOT = { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 3, hysteresis: 5, severity: 'major', priority: 'high' };
+const PM = { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium', title: 'Replace filter and check seals (500 h)' };
+
 /** Returns the site's id (the simulator's gateway credential is issued for it). */
 export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promise<{ siteId: string }> {
   const site = await prisma.site.upsert({ where: { code: DEMO_SITE }, create: { code: DEMO_SITE, name: 'Demo plant 1', address: 'Loopback Road 1' }, update: {} });
@@ -39,7 +42,8 @@ export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promis
         name: 'Pump over-temperature',
         kind: 'threshold',
         assetType: 'pump',
-        definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 3, hysteresis: 5, severity: 'major', priority: 'high' },
+        definition: HOT,
+        versions: { create: { version: 1, name: 'Pump over-temperature', enabled: true, assetType: 'pump', definition: HOT } },
       },
     });
   }
@@ -49,7 +53,8 @@ export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promis
         name: 'Pump 500 h service',
         kind: 'usage',
         assetType: 'pump',
-        definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium', title: 'Replace filter and check seals (500 h)' },
+        definition: PM,
+        versions: { create: { version: 1, name: 'Pump 500 h service', enabled: true, assetType: 'pump', definition: PM } },
       },
     });
   }

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { errorResponses, IdParams, RULE_KIND, RuleBody, RuleSchema, Uuid } from '../schemas.ts';
+import { errorResponses, IdParams, RULE_KIND, RuleBody, RuleSchema, TimestampOut, Uuid } from '../schemas.ts';
 
 export function ruleRoutes(app: ApiApp, { rules }: ApiDeps): void {
   app.get(
@@ -27,6 +27,31 @@ export function ruleRoutes(app: ApiApp, { rules }: ApiDeps): void {
       schema: { tags: ['rules'], summary: 'Update a rule (bumps version)', params: IdParams, body: Type.Partial(RuleBody, { additionalProperties: false }), response: { 200: RuleSchema, ...errorResponses } },
     },
     (req) => rules.update(req.params.id, req.body),
+  );
+  app.get(
+    '/rules/:id/versions',
+    {
+      schema: {
+        tags: ['rules'],
+        summary: 'Every version of a rule, newest first (work-order explanations cite ruleVersion)',
+        params: IdParams,
+        response: {
+          200: Type.Array(
+            Type.Object({
+              version: Type.Integer(),
+              name: Type.String(),
+              enabled: Type.Boolean(),
+              assetId: Type.Union([Uuid, Type.Null()]),
+              assetType: Type.Union([Type.String(), Type.Null()]),
+              definition: Type.Unknown(),
+              createdAt: TimestampOut,
+            }),
+          ),
+          ...errorResponses,
+        },
+      },
+    },
+    (req) => rules.versions(req.params.id),
   );
   app.delete(
     '/rules/:id',

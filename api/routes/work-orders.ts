@@ -87,6 +87,20 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: Api
     },
   );
 
+  app.post(
+    '/alarms/:id/acknowledge',
+    {
+      schema: {
+        tags: ['alarms'],
+        summary: 'Acknowledge an alarm (who has seen it); it stays active until its cause clears',
+        params: IdParams,
+        body: Type.Object({ by: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        response: { 200: AlarmSchema, ...errorResponses },
+      },
+    },
+    async (req) => alarmView(await alarms.acknowledge(req.params.id, req.body.by)),
+  );
+
   app.get(
     '/engineers',
     { schema: { tags: ['engineers'], summary: 'List engineers', response: { 200: Type.Array(Type.Object({ id: Uuid, code: Type.String(), name: Type.String(), skills: Type.Array(Type.String()), active: Type.Boolean() })) } } },

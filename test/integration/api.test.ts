@@ -88,6 +88,12 @@ describe.skipIf(reason)(`API on PostgreSQL ${reason ?? ''}`, () => {
     expect(r.body.version).toBe(1);
     const u = await api<{ version: number; definition: { every: number } }>(base, 'PATCH', `/rules/${r.body.id}`, { definition: { metric: 'runHours', every: 300, priority: 'low' } });
     expect(u.body).toMatchObject({ version: 2, definition: { every: 300, schemaVersion: 1 } });
+    const versions = await api<{ version: number; definition: { every: number } }[]>(base, 'GET', `/rules/${r.body.id}/versions`);
+    expect(versions.body.map((v) => [v.version, v.definition.every])).toEqual([
+      [2, 300],
+      [1, 250],
+    ]);
+    expect((await api(base, 'GET', `/rules/${randomUUID()}/versions`)).status).toBe(404);
   });
 
   it('404 for unknown ids and routes; 409 for duplicates and illegal transitions', async () => {

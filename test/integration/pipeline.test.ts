@@ -28,7 +28,8 @@ interface WorkOrder {
   reason: { summary: string; threshold: number; ruleVersion: number; statistic: { value: number } };
   completionMeter: number | null;
   allowedTransitions: string[];
-  events?: { toStatus: string }[];
+  events?: { toStatus: string; note: string | null }[];
+  closedWithActiveAlarm?: boolean;
   alarms?: { status: string }[];
 }
 
@@ -119,6 +120,20 @@ describe.skipIf(reason)(`telemetry → rules → work orders on PostgreSQL + Inf
     for (const dt of [13_000, 16_000, 19_000]) await publish(asset, { temperature: 95 }, t + dt);
     await platform.pipeline!.drain();
     expect((await orders(`assetId=${ids[asset]}&ruleId=${ids.hotRule}`)).total).toBe(1);
+
+    // the alarm of the second episode is linked to the same order; acknowledging records who saw it
+    const second = await eventually(async () => (await api<Page<{ id: string; workOrderId: string }>>(base, 'GET', `/alarms?assetId=${ids[asset]}&status=active`)).body.items[0]);
+    expect(second.workOrderId).toBe(wo.id);
+    const ack = await api<{ acknowledgedBy: string; acknowledgedAt: string; status: string }>(base, 'POST', `/alarms/${second.id}/acknowledge`, { by: 'planner-li' });
+    expect(ack.body).toMatchObject({ acknowledgedBy: 'planner-li', status: 'active' });
+    const again = await api<{ acknowledgedBy: string; acknowledgedAt: string }>(base, 'POST', `/alarms/${second.id}/acknowledge`, { by: 'someone-else' });
+    expect(again.body).toEqual(expect.objectContaining({ acknowledgedBy: 'planner-li', acknowledgedAt: ack.body.acknowledgedAt }));
+    // completing the order while its alarm is still active is allowed but flagged
+    await api(base, 'POST', `/work-orders/${wo.id}/transitions`, { to: 'assigned', assigneeId: ids.engineer });
+    await api(base, 'POST', `/work-orders/${wo.id}/transitions`, { to: 'in_progress' });
+    const done = await api<WorkOrder>(base, 'POST', `/work-orders/${wo.id}/transitions`, { to: 'completed', note: 'fan replaced' });
+    expect(done.body.closedWithActiveAlarm).toBe(true);
+    expect(done.body.events!.at(-1)!.note).toBe('fan replaced; warning: 1 linked alarm(s) still active');
   });
 
   it('500 accumulated run-hours create one PM order; completing it restarts the interval from the meter', async () => {
