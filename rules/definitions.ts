@@ -17,6 +17,7 @@ export const ThresholdDefinition = Type.Object(
     value: Type.Number(),
     holdSeconds: Type.Number({ minimum: 0, maximum: 7 * 24 * 3600, default: 0, description: 'breach must last this long before raising' }),
     hysteresis: Type.Number({ minimum: 0, default: 0, description: 'clear only once the value is back past threshold ∓ hysteresis' }),
+    consecutive: Type.Integer({ minimum: 1, maximum: 1000, default: 1, description: 'breaching readings in a row needed ("3 times in a row"), on top of holdSeconds' }),
     severity: SEVERITY,
     priority: PRIORITY,
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -31,6 +32,12 @@ export const UsageDefinition = Type.Object(
     metric: METRIC,
     every: Type.Number({ exclusiveMinimum: 0, description: 'interval in counter units, e.g. 500 run-hours' }),
     startAt: Type.Number({ minimum: 0, default: 0, description: 'counter value of the last PM before the rule existed' }),
+    tolerance: Type.Number({ minimum: 0, default: 0, description: 'generate the order this many units before it is due (Maximo "units to go" tolerance)' }),
+    interval: Type.Union([Type.Literal('floating'), Type.Literal('fixed')], {
+      default: 'floating',
+      description: 'floating: next due = meter at completion + every; fixed: next due = previous due + every',
+    }),
+    rollover: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'the counter wraps to 0 after this value (e.g. 65535)' })),
     priority: PRIORITY,
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
@@ -59,7 +66,7 @@ export function checkDefinition(kind: RuleKind, input: unknown): DefinitionCheck
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, errors: [{ path: '', message: 'definition must be an object' }] };
   const upgraded = upgradeDefinition(kind, input as Record<string, unknown>);
   const withDefaults =
-    kind === 'threshold' ? { holdSeconds: 0, hysteresis: 0, ...upgraded } : { startAt: 0, ...upgraded };
+    kind === 'threshold' ? { holdSeconds: 0, hysteresis: 0, consecutive: 1, ...upgraded } : { startAt: 0, tolerance: 0, interval: 'floating', ...upgraded };
   const validator = validators[kind];
   if (validator.Check(withDefaults)) return { ok: true, definition: withDefaults as Definition };
   return {

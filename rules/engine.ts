@@ -8,7 +8,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
-import { checkDefinition } from './definitions.ts';
+import { checkDefinition, type UsageDefinition } from './definitions.ts';
 import { evaluate, initialState, pmCompleted } from './evaluate.ts';
 import type { Decision, RaiseDecision, Reading, Rule, RuleState, UsageState } from './types.ts';
 
@@ -205,7 +205,8 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
       if (!ruleRow || ruleRow.kind !== 'usage') return order.meterReading;
       const check = checkDefinition('usage', ruleRow.definition);
       if (!check.ok) return order.meterReading;
-      const metric = check.definition.metric;
+      const def = check.definition as UsageDefinition;
+      const metric = def.metric;
       const row = await tx.ruleState.findUnique({ where: { ruleId_assetId: { ruleId: order.ruleId, assetId: order.assetId } }, select: { state: true } });
       const current = (row?.state as unknown as UsageState | undefined) ?? { kind: 'usage', lastPmValue: 0 };
       let meter = order.meterReading;
@@ -214,7 +215,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
         meter = m?.value ?? current.lastValue ?? (states.get(key(order.ruleId, order.assetId)) as UsageState | undefined)?.lastValue;
       }
       if (meter === undefined) throw new AppError('validation', `completing this PM order needs meterReading (${metric}): no reading is known yet`, { metric });
-      await persistState(order.ruleId, order.assetId, pmCompleted(current, meter), tx);
+      await persistState(order.ruleId, order.assetId, pmCompleted(current, meter, def.interval, def.every), tx);
       states.delete(key(order.ruleId, order.assetId));
       return meter;
     },

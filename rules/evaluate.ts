@@ -59,9 +59,12 @@ function evaluateThreshold(rule: ThresholdRule, prev: ThresholdState | undefined
 
   const since = state.phase === 'pending' ? state.since : t;
   const peak = state.phase === 'pending' ? worse(d, state.peak, r.value) : r.value;
+  const count = state.phase === 'pending' ? (state.count ?? 1) + 1 : 1;
   const heldMs = t - since;
-  if (heldMs < d.holdSeconds * 1000) {
-    return { state: { kind: 'threshold', phase: 'pending', since, peak, lastTs: t }, decisions: [], changed: state.phase !== 'pending' };
+  const consecutive = d.consecutive ?? 1;
+  if (heldMs < d.holdSeconds * 1000 || count < consecutive) {
+    // the count is persisted while it matters (a restart must not forget "2 of 3 in a row")
+    return { state: { kind: 'threshold', phase: 'pending', since, peak, lastTs: t, count }, decisions: [], changed: state.phase !== 'pending' || count <= consecutive };
   }
   const sinceIso = new Date(since).toISOString();
   const decision: Decision = {
@@ -84,14 +87,24 @@ function evaluateThreshold(rule: ThresholdRule, prev: ThresholdState | undefined
       metric: d.metric,
       statistic: { name: 'value', value: r.value },
       threshold: d.value,
-      inputs: { from: sinceIso, to: r.ts.toISOString(), peak, holdSeconds: d.holdSeconds },
+      inputs: { from: sinceIso, to: r.ts.toISOString(), readings: count, peak, holdSeconds: d.holdSeconds, consecutive },
       summary:
         `${d.metric} on ${r.assetCode} was ${d.operator} ${d.value} from ${sinceIso} to ${r.ts.toISOString()}` +
-        ` (${Math.round(heldMs / 1000)} s ≥ hold ${d.holdSeconds} s; peak ${peak}; now ${r.value})`,
+        ` (${Math.round(heldMs / 1000)} s ≥ hold ${d.holdSeconds} s; ${count} reading(s) in a row; peak ${peak}; now ${r.value})`,
     },
     at: r.ts,
   };
   return { state: { kind: 'threshold', phase: 'active', since, raisedAt: t, peak, lastTs: t }, decisions: [decision], changed: true };
+}
+
+/**
+ * Life-to-date of a counter that may be reset (replaced meter) or wrap (`rollover`): a drop in the
+ * raw value adds the previous raw value (or the rollover span) to the offset.
+ */
+export function lifeToDate(state: Pick<UsageState, 'lastValue' | 'offset'>, raw: number, rollover: number | undefined): { ltd: number; offset: number } {
+  let offset = state.offset ?? 0;
+  if (state.lastValue !== undefined && raw < state.lastValue) offset += rollover ?? state.lastValue;
+  return { ltd: raw + offset, offset };
 }
 
 function evaluateUsage(rule: UsageRule, prev: UsageState | undefined, r: Reading, _now: Date): Evaluation {
@@ -99,9 +112,12 @@ function evaluateUsage(rule: UsageRule, prev: UsageState | undefined, r: Reading
   const state: UsageState = prev ?? { kind: 'usage', lastPmValue: d.startAt };
   const t = r.ts.getTime();
   if (state.lastTs !== undefined && t <= state.lastTs) return { state, decisions: [], changed: false };
+  const { ltd, offset } = lifeToDate(state, r.value, d.rollover);
   const due = state.lastPmValue + d.every;
-  const next: UsageState = { ...state, lastValue: r.value, lastTs: t };
-  if (r.value < due || state.requestedFor === due) return { state: next, decisions: [], changed: false };
+  const tolerance = d.tolerance ?? 0;
+  const next: UsageState = { ...state, lastValue: r.value, lastTs: t, ...(offset ? { offset } : {}) };
+  const offsetChanged = offset !== (state.offset ?? 0);
+  if (ltd < due - tolerance || state.requestedFor === due) return { state: next, decisions: [], changed: offsetChanged };
   const decision: Decision = {
     type: 'raise',
     dedupeKey: `usage:${rule.id}:${r.assetId}:${due}`,
@@ -115,18 +131,37 @@ function evaluateUsage(rule: UsageRule, prev: UsageState | undefined, r: Reading
       ruleVersion: rule.version,
       kind: 'usage',
       metric: d.metric,
-      statistic: { name: 'counter', value: r.value },
+      statistic: { name: 'counter', value: ltd },
       threshold: due,
-      inputs: { from: new Date(state.lastTs ?? t).toISOString(), to: r.ts.toISOString(), lastPmValue: state.lastPmValue, every: d.every },
-      summary: `${d.metric} on ${r.assetCode} reached ${r.value} ≥ ${due} (last PM at ${state.lastPmValue} + every ${d.every})`,
+      inputs: {
+        from: new Date(state.lastTs ?? t).toISOString(),
+        to: r.ts.toISOString(),
+        lastPmValue: state.lastPmValue,
+        every: d.every,
+        tolerance,
+        rawValue: r.value,
+        ...(offset ? { offset } : {}),
+      },
+      summary:
+        `${d.metric} on ${r.assetCode} reached ${ltd}${offset ? ` (raw ${r.value} + ${offset} before resets)` : ''} ≥ ${due}${tolerance ? ` − tolerance ${tolerance}` : ''}` +
+        ` (last PM at ${state.lastPmValue} + every ${d.every})`,
     },
     at: r.ts,
   };
   return { state: { ...next, requestedFor: due }, decisions: [decision], changed: true };
 }
 
-/** A PM order was completed at counter value `meter`: the interval restarts from there (floating interval). */
-export function pmCompleted(state: UsageState, meter: number): UsageState {
-  const { requestedFor: _done, ...rest } = state;
-  return { ...rest, lastPmValue: meter };
+/**
+ * A PM order was completed at raw counter value `meter`. Floating interval: the next one is due
+ * `every` after the completion reading; fixed interval: `every` after the previous due point.
+ */
+export function pmCompleted(state: UsageState, meter: number, interval: 'floating' | 'fixed' = 'floating', every?: number): UsageState {
+  const { requestedFor, ...rest } = state;
+  const ltd = meter + (state.offset ?? 0);
+  if (interval === 'fixed' && every !== undefined) {
+    // the due point just served; when no order was requested, the last due point at or below the meter
+    const served = requestedFor ?? state.lastPmValue + Math.max(1, Math.floor((ltd - state.lastPmValue) / every)) * every;
+    return { ...rest, lastPmValue: served };
+  }
+  return { ...rest, lastPmValue: ltd };
 }

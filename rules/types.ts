@@ -29,7 +29,7 @@ export interface Reading {
 
 export type ThresholdState =
   | { kind: 'threshold'; phase: 'normal'; lastTs?: number }
-  | { kind: 'threshold'; phase: 'pending'; since: number; peak: number; lastTs: number }
+  | { kind: 'threshold'; phase: 'pending'; since: number; peak: number; lastTs: number; count?: number }
   | { kind: 'threshold'; phase: 'active'; since: number; raisedAt: number; peak: number; lastTs: number };
 
 export interface UsageState {
@@ -38,8 +38,11 @@ export interface UsageState {
   lastPmValue: number;
   /** Due point an order was already requested for (so every later reading does not re-fire). */
   requestedFor?: number;
+  /** Raw counter value of the last reading. */
   lastValue?: number;
   lastTs?: number;
+  /** Added to the raw counter after resets/rollovers, so life-to-date keeps growing. */
+  offset?: number;
 }
 
 export type RuleState = ThresholdState | UsageState;
@@ -54,7 +57,19 @@ export interface Explanation {
   /** What the rule computed, e.g. the value that held above the threshold, or the counter. */
   statistic: { name: string; value: number };
   threshold: number;
-  inputs: { from: string; to: string; readings?: number; peak?: number; holdSeconds?: number; lastPmValue?: number; every?: number };
+  inputs: {
+    from: string;
+    to: string;
+    readings?: number;
+    peak?: number;
+    holdSeconds?: number;
+    consecutive?: number;
+    lastPmValue?: number;
+    every?: number;
+    tolerance?: number;
+    rawValue?: number;
+    offset?: number;
+  };
   summary: string;
 }
 

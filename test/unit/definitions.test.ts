@@ -6,10 +6,10 @@ describe('rule definitions', () => {
     const r = checkDefinition('threshold', { metric: 'temperature', operator: '>', value: 85, severity: 'major', priority: 'high' });
     expect(r).toEqual({
       ok: true,
-      definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 0, hysteresis: 0, severity: 'major', priority: 'high' },
+      definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 0, hysteresis: 0, consecutive: 1, severity: 'major', priority: 'high' },
     });
     const u = checkDefinition('usage', { metric: 'runHours', every: 500, priority: 'medium' });
-    expect(u.ok && u.definition).toMatchObject({ startAt: 0, schemaVersion: 1 });
+    expect(u.ok && u.definition).toMatchObject({ startAt: 0, tolerance: 0, interval: 'floating', schemaVersion: 1 });
   });
 
   it.each([

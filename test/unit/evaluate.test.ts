@@ -11,7 +11,7 @@ const threshold: ThresholdRule = {
   name: 'Over-temperature',
   version: 3,
   kind: 'threshold',
-  definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 10, hysteresis: 5, severity: 'major', priority: 'high' },
+  definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 10, hysteresis: 5, consecutive: 1, severity: 'major', priority: 'high' },
 };
 
 function run(rule: ThresholdRule | UsageRule, inputs: [number, number][], metric = rule.definition.metric, start?: RuleState) {
@@ -90,6 +90,20 @@ describe('threshold rule', () => {
     expect(breaches({ operator, value }, v)).toBe(expected);
   });
 
+  it('"3 times in a row" needs three consecutive breaching readings (and the hold)', () => {
+    const three: ThresholdRule = { ...threshold, definition: { ...threshold.definition, holdSeconds: 0, consecutive: 3 } };
+    expect(run(three, [[0, 90], [1, 91]]).decisions).toEqual([]);
+    expect(run(three, [[0, 90], [1, 91], [2, 70], [3, 90], [4, 90]]).decisions).toEqual([]);
+    const { decisions } = run(three, [[0, 90], [1, 91], [2, 92]]);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ explanation: { inputs: { readings: 3, consecutive: 3 } } });
+    // the count survives a restart: it is persisted while below the target
+    const partial = evaluate(three, undefined, reading('temperature', 90, 0), at(0));
+    const second = evaluate(three, partial.state, reading('temperature', 90, 1), at(1));
+    expect(second.changed).toBe(true);
+    expect(evaluate(three, JSON.parse(JSON.stringify(second.state)) as RuleState, reading('temperature', 90, 2), at(2)).decisions).toHaveLength(1);
+  });
+
   it('low-side rules clear above threshold + hysteresis', () => {
     expect(clears({ operator: '<', value: 2, hysteresis: 0.5 }, 2.4)).toBe(false);
     expect(clears({ operator: '<', value: 2, hysteresis: 0.5 }, 2.5)).toBe(true);
@@ -101,7 +115,7 @@ const usage: UsageRule = {
   name: '500 h service',
   version: 1,
   kind: 'usage',
-  definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium' },
+  definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, tolerance: 0, interval: 'floating', priority: 'medium' },
 };
 
 describe('usage (run-hours) rule', () => {
@@ -124,6 +138,32 @@ describe('usage (run-hours) rule', () => {
     const next = run(usage, [[10, 1000], [11, 1019], [12, 1020]], 'runHours', restarted);
     expect(next.decisions).toHaveLength(1);
     expect(next.decisions[0]).toMatchObject({ dedupeKey: 'usage:u1:a1:1020' });
+  });
+
+  it('tolerance generates the order ahead of the due point ("units to go")', () => {
+    const r: UsageRule = { ...usage, definition: { ...usage.definition, tolerance: 25 } };
+    expect(run(r, [[0, 474]]).decisions).toEqual([]);
+    expect(run(r, [[0, 475]]).decisions[0]).toMatchObject({ dedupeKey: 'usage:u1:a1:500', explanation: { inputs: { tolerance: 25 } } });
+  });
+
+  it('fixed intervals restart from the due point, floating ones from the completion meter', () => {
+    const fixed: UsageRule = { ...usage, definition: { ...usage.definition, interval: 'fixed' } };
+    const first = run(fixed, [[0, 530]]);
+    expect(pmCompleted(first.state as UsageState, 560, 'fixed', 500).lastPmValue).toBe(500);
+    expect(pmCompleted(first.state as UsageState, 560, 'floating', 500).lastPmValue).toBe(560);
+    // fixed, completed without a request (e.g. by hand) at 1,230: the last due point served is 1,000
+    expect(pmCompleted({ kind: 'usage', lastPmValue: 0 }, 1230, 'fixed', 500).lastPmValue).toBe(1000);
+  });
+
+  it('a replaced meter (reset) or a wrapping counter keeps life-to-date growing', () => {
+    // counter replaced at 450 → restarts at 0; 50 more hours reach 500 life-to-date
+    const { decisions, state } = run(usage, [[0, 400], [1, 450], [2, 10], [3, 49], [4, 50], [5, 60]]);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ explanation: { statistic: { value: 500 }, inputs: { rawValue: 50, offset: 450 } } });
+    expect(state).toMatchObject({ offset: 450 });
+    const wrapping: UsageRule = { ...usage, definition: { ...usage.definition, rollover: 400 } };
+    const w = run(wrapping, [[0, 350], [1, 390], [2, 100]]);
+    expect(w.decisions[0]).toMatchObject({ explanation: { statistic: { value: 500 } } });
   });
 
   it('startAt moves the first due point', () => {
