@@ -136,6 +136,8 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         onReadings: roles.has('rules') ? (readings) => engine.onReadings(readings) : undefined,
         onStatus: (asset, online, ts) => presence.reported(asset.code, online, ts),
         onDeviceAlarm: async (asset, alarm) => {
+          // alarm-mapping rules turn known codes into fault-coded alarms and work orders
+          if (roles.has('rules') && (await engine.onDeviceAlarm({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, ...alarm }))) return;
           const activeKey = `device:${asset.id}:${alarm.code}`;
           if (alarm.active) {
             await alarms.raise({ activeKey, assetId: asset.id, source: 'device', code: alarm.code, severity: alarm.severity, message: alarm.message, raisedAt: alarm.ts });

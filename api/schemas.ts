@@ -121,12 +121,15 @@ export const WorkOrderSchema = Type.Object({
   ),
 });
 
-export const RULE_KIND = Type.Union([Type.Literal('threshold'), Type.Literal('usage')]);
+/** Kinds a rule can be created with. */
+export const RULE_KIND = Type.Union([Type.Literal('threshold'), Type.Literal('usage'), Type.Literal('alarm')]);
+/** Every kind the database knows (responses). */
+export const RULE_KIND_STORED = Type.Union([Type.Literal('threshold'), Type.Literal('usage'), Type.Literal('alarm'), Type.Literal('trend'), Type.Literal('anomaly')]);
 
 export const RuleSchema = Type.Object({
   id: Uuid,
   name: Type.String(),
-  kind: RULE_KIND,
+  kind: RULE_KIND_STORED,
   assetId: Nullable(Uuid),
   assetType: Nullable(Type.String()),
   enabled: Type.Boolean(),
@@ -144,7 +147,10 @@ export const RuleBody = Type.Object(
     assetType: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
     enabled: Type.Optional(Type.Boolean()),
     definition: Type.Record(Type.String(), Type.Unknown(), {
-      description: 'threshold: {metric, operator, value, holdSeconds?, hysteresis?, severity, priority, title?}; usage: {metric, every, startAt?, priority, title?}',
+      description:
+        'threshold: {metric, operator, value, holdSeconds?, hysteresis?, consecutive?, severity, priority, title?}; ' +
+        'usage: {metric, every, startAt?, tolerance?, interval?: floating|fixed, rollover?, priority, title?}; ' +
+        'alarm: {mappings: [{deviceCodes, faultCode, severity, createWorkOrder?, workOrder: {title, priority, description?}}]}',
     }),
   },
   { additionalProperties: false },

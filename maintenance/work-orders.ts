@@ -23,6 +23,7 @@ export interface CauseRequest {
   ruleId: string;
   reason: Record<string, unknown>;
   requestedAt: Date;
+  description?: string | undefined;
 }
 
 export interface TransitionInput {
@@ -126,6 +127,7 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
         const wo = await prisma.workOrder.create({
           data: {
             title: req.title.slice(0, 300),
+            description: req.description ?? null,
             source: req.source,
             priority: req.priority,
             assetId: req.assetId,

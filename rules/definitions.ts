@@ -45,12 +45,36 @@ export const UsageDefinition = Type.Object(
 );
 export type UsageDefinition = Static<typeof UsageDefinition>;
 
-export type RuleKind = 'threshold' | 'usage';
-export type Definition = ThresholdDefinition | UsageDefinition;
+const AlarmMapping = Type.Object(
+  {
+    deviceCodes: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$' }), { minItems: 1, maxItems: 200, description: 'device alarm codes this entry covers' }),
+    faultCode: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,32}$', description: 'standard fault code, e.g. E01 (power), E02 (sensor)' }),
+    severity: SEVERITY,
+    createWorkOrder: Type.Boolean({ default: true }),
+    workOrder: Type.Object(
+      { title: Type.String({ minLength: 1, maxLength: 200 }), priority: PRIORITY, description: Type.Optional(Type.String({ maxLength: 2000 })) },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
 
-const validators = { threshold: Compile(ThresholdDefinition), usage: Compile(UsageDefinition) };
+/** Device alarm codes → fault code → severity → work-order template. */
+export const AlarmDefinition = Type.Object(
+  { schemaVersion: Type.Literal(1), mappings: Type.Array(AlarmMapping, { minItems: 1, maxItems: 500 }) },
+  { additionalProperties: false },
+);
+export type AlarmDefinition = Static<typeof AlarmDefinition>;
 
-export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1 };
+export type RuleKind = 'threshold' | 'usage' | 'alarm';
+export type Definition = ThresholdDefinition | UsageDefinition | AlarmDefinition;
+
+const validators = { threshold: Compile(ThresholdDefinition), usage: Compile(UsageDefinition), alarm: Compile(AlarmDefinition) };
+
+export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1, alarm: 1 };
+
+/** Kinds this build can evaluate (the database may hold kinds of a newer build). */
+export const isRuleKind = (k: string): k is RuleKind => k in validators;
 
 /** Upgrade path for stored definitions (ThingsBoard's upgrade(fromVersion)); v1 is current for both kinds. */
 export function upgradeDefinition(kind: RuleKind, raw: Record<string, unknown>): Record<string, unknown> {
@@ -66,9 +90,28 @@ export function checkDefinition(kind: RuleKind, input: unknown): DefinitionCheck
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, errors: [{ path: '', message: 'definition must be an object' }] };
   const upgraded = upgradeDefinition(kind, input as Record<string, unknown>);
   const withDefaults =
-    kind === 'threshold' ? { holdSeconds: 0, hysteresis: 0, consecutive: 1, ...upgraded } : { startAt: 0, tolerance: 0, interval: 'floating', ...upgraded };
+    kind === 'threshold'
+      ? { holdSeconds: 0, hysteresis: 0, consecutive: 1, ...upgraded }
+      : kind === 'usage'
+        ? { startAt: 0, tolerance: 0, interval: 'floating', ...upgraded }
+        : {
+            ...upgraded,
+            mappings: Array.isArray(upgraded.mappings)
+              ? upgraded.mappings.map((m: unknown) => (typeof m === 'object' && m !== null ? { createWorkOrder: true, ...m } : m))
+              : upgraded.mappings,
+          };
   const validator = validators[kind];
-  if (validator.Check(withDefaults)) return { ok: true, definition: withDefaults as Definition };
+  if (validator.Check(withDefaults)) {
+    if (kind === 'alarm') {
+      const seen = new Set<string>();
+      for (const m of (withDefaults as AlarmDefinition).mappings)
+        for (const c of m.deviceCodes) {
+          if (seen.has(c)) return { ok: false, errors: [{ path: '/mappings', message: `device code ${c} is mapped twice` }] };
+          seen.add(c);
+        }
+    }
+    return { ok: true, definition: withDefaults as Definition };
+  }
   return {
     ok: false,
     errors: [...validator.Errors(withDefaults)].slice(0, 20).map((e) => ({ path: e.instancePath || '/', message: e.message })),

@@ -8,9 +8,9 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
-import { checkDefinition, type UsageDefinition } from './definitions.ts';
-import { evaluate, initialState, pmCompleted } from './evaluate.ts';
-import type { Decision, RaiseDecision, Reading, Rule, RuleState, UsageState } from './types.ts';
+import { checkDefinition, isRuleKind, type UsageDefinition } from './definitions.ts';
+import { evaluate, evaluateDeviceAlarm, initialState, pmCompleted } from './evaluate.ts';
+import type { AlarmRule, Decision, DeviceAlarm, RaiseDecision, Reading, ReadingRule, Rule, RuleState, UsageState } from './types.ts';
 
 /** What the engine needs from maintenance (ids cross the boundary, not internals). */
 export interface RuleEffects {
@@ -24,6 +24,7 @@ export interface RuleEffects {
     ruleId: string;
     reason: Record<string, unknown>;
     requestedAt: Date;
+    description?: string | undefined;
   }): Promise<{ workOrder: { id: string; number: number }; created: boolean }>;
   raiseAlarm(a: {
     activeKey: string;
@@ -35,7 +36,7 @@ export interface RuleEffects {
     message: string;
     details: Record<string, unknown>;
     raisedAt: Date;
-    workOrderId: string;
+    workOrderId: string | undefined;
   }): Promise<unknown>;
   clearAlarm(activeKey: string, at: Date): Promise<unknown>;
 }
@@ -70,6 +71,10 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     const nextType = new Map<string, Rule[]>();
     const nextById = new Map<string, Rule>();
     for (const row of rows) {
+      if (!isRuleKind(row.kind)) {
+        log.warn({ rule: row.id, kind: row.kind }, 'rule kind not supported by this build; rule skipped');
+        continue;
+      }
       const check = checkDefinition(row.kind, row.definition);
       if (!check.ok) {
         log.error({ rule: row.id, errors: check.errors }, 'stored rule definition is invalid; rule skipped');
@@ -88,11 +93,16 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     states.clear();
   }
 
-  function rulesFor(r: EngineReading): Rule[] {
-    const a = byAsset.get(r.assetId);
-    const t = byType.get(r.assetType);
+  function scoped(assetId: string, assetType: string): Rule[] {
+    const a = byAsset.get(assetId);
+    const t = byType.get(assetType);
     if (!a) return t ?? [];
     return t ? [...a, ...t] : a;
+  }
+
+  /** Reading rules of this asset that watch this metric. */
+  function rulesFor(r: EngineReading): ReadingRule[] {
+    return scoped(r.assetId, r.assetType).filter((rule): rule is ReadingRule => rule.kind !== 'alarm' && rule.definition.metric === r.metric);
   }
 
   async function loadStates(pairs: { ruleId: string; assetId: string }[]): Promise<void> {
@@ -106,7 +116,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     for (const p of missing) {
       const k = key(p.ruleId, p.assetId);
       const rule = rulesById.get(p.ruleId);
-      if (!states.has(k) && rule) states.set(k, initialState(rule));
+      if (!states.has(k) && rule && rule.kind !== 'alarm') states.set(k, initialState(rule));
     }
   }
 
@@ -119,9 +129,15 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     });
   }
 
-  async function act(rule: Rule, r: EngineReading, d: Decision): Promise<void> {
+  async function act(rule: Rule, r: { assetId: string }, d: Decision): Promise<void> {
     if (d.type === 'clear') {
       await effects.clearAlarm(d.openKey, d.at);
+      return;
+    }
+    if (d.createWorkOrder === false) {
+      if (d.alarm) {
+        await effects.raiseAlarm({ activeKey: d.openKey, assetId: r.assetId, ruleId: rule.id, source: 'rule', ...d.alarm, details: { explanation: d.explanation }, raisedAt: d.at, workOrderId: undefined });
+      }
       return;
     }
     const { workOrder, created } = await effects.requestWorkOrder({
@@ -134,6 +150,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
       ruleId: rule.id,
       reason: d.explanation as unknown as Record<string, unknown>,
       requestedAt: d.at,
+      description: d.description,
     });
     if (created) stats.workOrdersCreated++;
     else stats.duplicatesSuppressed++;
@@ -175,13 +192,12 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
      */
     async onReadings(readings: readonly EngineReading[]): Promise<void> {
       const pairs: { ruleId: string; assetId: string }[] = [];
-      for (const r of readings) for (const rule of rulesFor(r)) if (rule.definition.metric === r.metric) pairs.push({ ruleId: rule.id, assetId: r.assetId });
+      for (const r of readings) for (const rule of rulesFor(r)) pairs.push({ ruleId: rule.id, assetId: r.assetId });
       if (pairs.length === 0) return;
       await loadStates(pairs);
       const now = clock.now();
       for (const r of readings) {
         for (const rule of rulesFor(r)) {
-          if (rule.definition.metric !== r.metric) continue;
           const k = key(rule.id, r.assetId);
           const before = states.get(k);
           const result = evaluate(rule, before, r, now);
@@ -196,6 +212,24 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
           states.set(k, result.state);
         }
       }
+    },
+
+    /**
+     * A device alarm: alarm-mapping rules in scope turn it into a fault-coded alarm (+ work order).
+     * Returns false when no rule maps the code (the caller records it as a plain device alarm).
+     */
+    async onDeviceAlarm(a: DeviceAlarm & { assetType: string }): Promise<boolean> {
+      let handled = false;
+      for (const rule of scoped(a.assetId, a.assetType)) {
+        if (rule.kind !== 'alarm') continue;
+        const decisions = evaluateDeviceAlarm(rule as AlarmRule, a);
+        stats.evaluations++;
+        for (const d of decisions) {
+          await act(rule, a, d);
+          handled = true;
+        }
+      }
+      return handled;
     },
 
     /** Work-order hook: a completed PM order restarts its usage interval from the meter reading. */

@@ -3,15 +3,15 @@
  * Same inputs → same outputs; no clock, no I/O. Callers persist `state` and act on `decisions`.
  */
 import type { ThresholdDefinition } from './definitions.ts';
-import type { Decision, Evaluation, Reading, Rule, RuleState, ThresholdRule, ThresholdState, UsageRule, UsageState } from './types.ts';
+import type { AlarmRule, Decision, DeviceAlarm, Evaluation, Reading, ReadingRule, RuleState, ThresholdRule, ThresholdState, UsageRule, UsageState } from './types.ts';
 
 export const openKeyFor = (ruleId: string, assetId: string): string => `rule:${ruleId}:asset:${assetId}`;
 
-export function initialState(rule: Rule): RuleState {
+export function initialState(rule: ReadingRule): RuleState {
   return rule.kind === 'threshold' ? { kind: 'threshold', phase: 'normal' } : { kind: 'usage', lastPmValue: rule.definition.startAt };
 }
 
-export function evaluate(rule: Rule, state: RuleState | undefined, reading: Reading, now: Date): Evaluation {
+export function evaluate(rule: ReadingRule, state: RuleState | undefined, reading: Reading, now: Date): Evaluation {
   if (reading.metric !== rule.definition.metric) return { state: state ?? initialState(rule), decisions: [], changed: false };
   return rule.kind === 'threshold'
     ? evaluateThreshold(rule, state?.kind === 'threshold' ? state : undefined, reading, now)
@@ -164,4 +164,42 @@ export function pmCompleted(state: UsageState, meter: number, interval: 'floatin
     return { ...rest, lastPmValue: served };
   }
   return { ...rest, lastPmValue: ltd };
+}
+
+/**
+ * Alarm mapping: a device alarm code → fault code, severity and work-order template. One open
+ * order (and one active alarm) per asset + fault; the device clearing the code clears the alarm.
+ * Returns no decision for codes the rule does not map.
+ */
+export function evaluateDeviceAlarm(rule: AlarmRule, a: DeviceAlarm): Decision[] {
+  const m = rule.definition.mappings.find((x) => x.deviceCodes.includes(a.code));
+  if (!m) return [];
+  const openKey = `${openKeyFor(rule.id, a.assetId)}:fault:${m.faultCode}`;
+  if (!a.active) return [{ type: 'clear', openKey, at: a.ts, value: 0 }];
+  const iso = a.ts.toISOString();
+  return [
+    {
+      type: 'raise',
+      dedupeKey: `alarm:${rule.id}:${a.assetId}:${m.faultCode}:${iso}`,
+      openKey,
+      source: 'rule',
+      title: `${m.workOrder.title} (${m.faultCode}) on ${a.assetCode}`,
+      priority: m.workOrder.priority,
+      createWorkOrder: m.createWorkOrder,
+      ...(m.workOrder.description ? { description: m.workOrder.description } : {}),
+      alarm: { severity: m.severity, code: m.faultCode, message: a.message ?? `device alarm ${a.code}` },
+      explanation: {
+        ruleId: rule.id,
+        ruleName: rule.name,
+        ruleVersion: rule.version,
+        kind: 'alarm',
+        metric: a.code,
+        statistic: { name: 'deviceAlarm', value: 1 },
+        threshold: 1,
+        inputs: { from: iso, to: iso, deviceCode: a.code, faultCode: m.faultCode, deviceSeverity: a.severity, ...(a.message ? { message: a.message } : {}) },
+        summary: `device alarm ${a.code} on ${a.assetCode} → fault ${m.faultCode} (${m.severity})${a.message ? `: ${a.message}` : ''}`,
+      },
+      at: a.ts,
+    },
+  ];
 }

@@ -1,7 +1,7 @@
 /** Rules CRUD. Definitions are validated by rules/definitions.ts; every update bumps `version`. */
 import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError, isForeignKeyViolation, isRecordNotFound, notFound } from '../platform/errors.ts';
-import { checkDefinition, type RuleKind } from './definitions.ts';
+import { checkDefinition, isRuleKind, type RuleKind } from './definitions.ts';
 
 export interface RuleInput {
   name: string;
@@ -25,7 +25,8 @@ const ruleSelect = {
   updatedAt: true,
 } satisfies Prisma.RuleSelect;
 
-function validated(kind: RuleKind, definition: unknown): Prisma.InputJsonValue {
+function validated(kind: string, definition: unknown): Prisma.InputJsonValue {
+  if (!isRuleKind(kind)) throw new AppError('validation', `rules of kind ${kind} are not supported by this version`, { kind });
   const check = checkDefinition(kind, definition);
   if (!check.ok) throw new AppError('validation', `invalid ${kind} rule definition: ${check.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors: check.errors });
   return check.definition as unknown as Prisma.InputJsonValue;

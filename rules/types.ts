@@ -1,5 +1,5 @@
 /** Plain types of the rules core. No I/O anywhere under rules/ except engine.ts. */
-import type { Definition, RuleKind, ThresholdDefinition, UsageDefinition } from './definitions.ts';
+import type { AlarmDefinition, Definition, RuleKind, ThresholdDefinition, UsageDefinition } from './definitions.ts';
 
 export interface RuleRef {
   id: string;
@@ -17,7 +17,24 @@ export interface UsageRule extends RuleRef {
   kind: 'usage';
   definition: UsageDefinition;
 }
-export type Rule = ThresholdRule | UsageRule;
+export interface AlarmRule extends RuleRef {
+  kind: 'alarm';
+  definition: AlarmDefinition;
+}
+/** Rules evaluated on telemetry readings. */
+export type ReadingRule = ThresholdRule | UsageRule;
+export type Rule = ReadingRule | AlarmRule;
+
+/** An alarm a device reported (plant/{site}/{asset}/alarm). */
+export interface DeviceAlarm {
+  assetId: string;
+  assetCode: string;
+  code: string;
+  severity: 'critical' | 'major' | 'minor' | 'warning';
+  active: boolean;
+  message: string | undefined;
+  ts: Date;
+}
 
 export interface Reading {
   assetId: string;
@@ -53,6 +70,7 @@ export interface Explanation {
   ruleName: string;
   ruleVersion: number;
   kind: Rule['kind'];
+  /** The metric (reading rules) or the device alarm code (alarm rules). */
   metric: string;
   /** What the rule computed, e.g. the value that held above the threshold, or the counter. */
   statistic: { name: string; value: number };
@@ -69,6 +87,10 @@ export interface Explanation {
     tolerance?: number;
     rawValue?: number;
     offset?: number;
+    deviceCode?: string;
+    faultCode?: string;
+    deviceSeverity?: string;
+    message?: string;
   };
   summary: string;
 }
@@ -83,6 +105,9 @@ export interface RaiseDecision {
   title: string;
   priority: 'low' | 'medium' | 'high' | 'urgent';
   alarm?: { severity: 'critical' | 'major' | 'minor' | 'warning'; code: string; message: string };
+  /** false: raise the alarm only (mapping without a work-order template). */
+  createWorkOrder?: boolean;
+  description?: string;
   explanation: Explanation;
   at: Date;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { breaches, clears, evaluate, pmCompleted } from '../../rules/evaluate.ts';
-import type { Reading, RuleState, ThresholdRule, UsageRule, UsageState } from '../../rules/types.ts';
+import { breaches, clears, evaluate, evaluateDeviceAlarm, pmCompleted } from '../../rules/evaluate.ts';
+import type { AlarmRule, DeviceAlarm, Reading, RuleState, ThresholdRule, UsageRule, UsageState } from '../../rules/types.ts';
 
 const t0 = Date.parse('2026-06-01T00:00:00Z');
 const at = (s: number): Date => new Date(t0 + s * 1000);
@@ -170,5 +170,31 @@ describe('usage (run-hours) rule', () => {
     const r: UsageRule = { ...usage, definition: { ...usage.definition, startAt: 1200 } };
     expect(run(r, [[0, 1500]]).decisions).toEqual([]);
     expect(run(r, [[0, 1700]]).decisions[0]).toMatchObject({ dedupeKey: 'usage:u1:a1:1700' });
+  });
+});
+
+describe('alarm mapping rule', () => {
+  const rule: AlarmRule = {
+    id: 'm1',
+    name: 'codes',
+    version: 2,
+    kind: 'alarm',
+    definition: {
+      schemaVersion: 1,
+      mappings: [{ deviceCodes: ['P01', 'P02'], faultCode: 'E01', severity: 'critical', createWorkOrder: true, workOrder: { title: 'Power fault', priority: 'urgent' } }],
+    },
+  };
+  const alarm = (code: string, active = true): DeviceAlarm => ({ assetId: 'a1', assetCode: 'C-1', code, severity: 'major', active, message: undefined, ts: at(5) });
+
+  it('maps device codes to one fault (same open key for every code of the fault)', () => {
+    const [p1] = evaluateDeviceAlarm(rule, alarm('P01'));
+    const [p2] = evaluateDeviceAlarm(rule, alarm('P02'));
+    expect(p1).toMatchObject({ type: 'raise', openKey: 'rule:m1:asset:a1:fault:E01', priority: 'urgent', alarm: { severity: 'critical', code: 'E01' }, explanation: { ruleVersion: 2, inputs: { deviceCode: 'P01', faultCode: 'E01' } } });
+    expect(p2!.openKey).toBe(p1!.openKey);
+  });
+
+  it('clears on the device clearing the code; ignores unmapped codes', () => {
+    expect(evaluateDeviceAlarm(rule, alarm('P02', false))).toEqual([{ type: 'clear', openKey: 'rule:m1:asset:a1:fault:E01', at: at(5), value: 0 }]);
+    expect(evaluateDeviceAlarm(rule, alarm('X'))).toEqual([]);
   });
 });
