@@ -1,7 +1,9 @@
 /** Rules CRUD. Definitions are validated by rules/definitions.ts; every update bumps `version`. */
 import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError, isForeignKeyViolation, isRecordNotFound, notFound } from '../platform/errors.ts';
+import { backtest, type ReadingSource } from './backtest.ts';
 import { checkDefinition, isRuleKind, type RuleKind } from './definitions.ts';
+import type { ReadingRule } from './types.ts';
 
 export interface RuleInput {
   name: string;
@@ -114,6 +116,47 @@ export function createRuleService(deps: { prisma: Db; onChange?: () => void }) {
         select: ruleSelect,
         orderBy: { createdAt: 'asc' },
       });
+    },
+
+    /**
+     * Dry run of a saved rule (ruleId) or a draft against stored telemetry; creates nothing.
+     * Scope: the given assetId/assetType, else the rule's own.
+     */
+    async backtest(
+      input: {
+        ruleId?: string | undefined;
+        draft?: { kind: RuleKind; name?: string | undefined; definition: unknown } | undefined;
+        assetId?: string | undefined;
+        assetType?: string | undefined;
+        from: Date;
+        to: Date;
+        maxOrders?: number | undefined;
+      },
+      source: ReadingSource,
+      onProgress?: (done: number, total: number, readings: number) => void,
+    ) {
+      if (!!input.ruleId === !!input.draft) throw new AppError('validation', 'give either ruleId or draft');
+      if (input.from >= input.to) throw new AppError('validation', '"from" must be before "to"');
+      let rule: ReadingRule;
+      let scope: { assetId: string | null; assetType: string | null };
+      if (input.ruleId) {
+        const row = await prisma.rule.findUnique({ where: { id: input.ruleId }, select: { id: true, name: true, kind: true, version: true, definition: true, assetId: true, assetType: true } });
+        if (!row) throw notFound('Rule', input.ruleId);
+        const def = validated(row.kind, row.definition);
+        rule = { id: row.id, name: row.name, kind: row.kind, version: row.version, definition: def } as unknown as ReadingRule;
+        scope = { assetId: row.assetId, assetType: row.assetType };
+      } else {
+        const draft = input.draft!;
+        rule = { id: 'draft', name: draft.name ?? 'draft rule', kind: draft.kind, version: 0, definition: validated(draft.kind, draft.definition) } as unknown as ReadingRule;
+        scope = { assetId: null, assetType: null };
+      }
+      if ((rule.kind as string) === 'alarm') throw new AppError('validation', 'alarm-mapping rules react to device alarms, not telemetry; backtest threshold or usage rules');
+      const assetId = input.assetId ?? (input.assetType ? null : scope.assetId);
+      const assetType = input.assetType ?? (input.assetId ? null : scope.assetType);
+      if (!assetId && !assetType) throw new AppError('validation', 'a draft needs assetId or assetType to run against');
+      const assets = await prisma.asset.findMany({ where: assetId ? { id: assetId } : { type: assetType! }, select: { id: true, code: true }, orderBy: { code: 'asc' } });
+      if (assetId && assets.length === 0) throw notFound('Asset', assetId);
+      return backtest({ rule, assets, source, from: input.from, to: input.to, maxOrders: input.maxOrders, onProgress });
     },
 
     /** Every version of the rule, newest first. */

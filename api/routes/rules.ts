@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { errorResponses, IdParams, RULE_KIND, RuleBody, RuleSchema, TimestampOut, Uuid } from '../schemas.ts';
+import { errorResponses, IdParams, RULE_KIND, RuleBody, RuleSchema, Timestamp, TimestampOut, Uuid } from '../schemas.ts';
 
-export function ruleRoutes(app: ApiApp, { rules }: ApiDeps): void {
+export function ruleRoutes(app: ApiApp, { rules, telemetry }: ApiDeps): void {
   app.get(
     '/rules',
     {
@@ -27,6 +27,54 @@ export function ruleRoutes(app: ApiApp, { rules }: ApiDeps): void {
       schema: { tags: ['rules'], summary: 'Update a rule (bumps version)', params: IdParams, body: Type.Partial(RuleBody, { additionalProperties: false }), response: { 200: RuleSchema, ...errorResponses } },
     },
     (req) => rules.update(req.params.id, req.body),
+  );
+  app.post(
+    '/rules/backtest',
+    {
+      schema: {
+        tags: ['rules'],
+        summary: 'Dry run: the work orders and alarms a saved or draft rule would have produced from stored telemetry (nothing is created)',
+        body: Type.Object(
+          {
+            ruleId: Type.Optional(Uuid),
+            draft: Type.Optional(
+              Type.Object({ kind: RULE_KIND, name: Type.Optional(Type.String({ maxLength: 200 })), definition: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false }),
+            ),
+            assetId: Type.Optional(Uuid),
+            assetType: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            from: Timestamp,
+            to: Timestamp,
+            maxOrders: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            rule: Type.Object({ id: Type.String(), name: Type.String(), version: Type.Integer(), kind: Type.String() }),
+            from: TimestampOut,
+            to: TimestampOut,
+            assets: Type.Integer(),
+            readings: Type.Integer(),
+            workOrders: Type.Array(
+              Type.Object({
+                assetCode: Type.String(),
+                dedupeKey: Type.String(),
+                title: Type.String(),
+                priority: Type.String(),
+                requestedAt: TimestampOut,
+                alarmClearedAt: Type.Union([TimestampOut, Type.Null()]),
+                explanation: Type.Unknown(),
+              }),
+            ),
+            alarms: Type.Object({ raised: Type.Integer(), cleared: Type.Integer() }),
+            assumptions: Type.Array(Type.String()),
+            durationMs: Type.Integer(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    (req) => rules.backtest({ ...req.body, from: new Date(req.body.from), to: new Date(req.body.to) }, telemetry),
   );
   app.get(
     '/rules/:id/versions',
