@@ -8,9 +8,9 @@ import type { Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { AssetDirectory, KnownAsset } from './asset-directory.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
-import { decodeAlarm, decodeStatus, decodeTelemetry, type AlarmMessage, type RejectReason } from './payload.ts';
+import { decodeAlarm, decodeStatus, decodeTelemetry, type AlarmMessage, type Rejection, type RejectReason, type TelemetryMessage } from './payload.ts';
 import type { TelemetryPoint, TelemetryStore } from './telemetry-store/port.ts';
-import { parseTopic } from './topics.ts';
+import { parseTopic, type MessageKind } from './topics.ts';
 
 export interface IngestReading {
   assetId: string;
@@ -91,6 +91,24 @@ export function createIngestPipeline(deps: {
     deps.deadLetters.record({ topic: m.topic, payload: m.payload, reason, detail, clientId: m.clientId, receivedAt: m.receivedAt });
   }
 
+  type Decoded =
+    | { kind: 'telemetry'; readings: TelemetryMessage[] }
+    | { kind: 'alarm'; alarm: AlarmMessage }
+    | { kind: 'status'; online: boolean; ts: Date };
+
+  function decode(kind: MessageKind, m: Message): { ok: true; value: Decoded } | { ok: false; rejection: Rejection } {
+    if (kind === 'telemetry') {
+      const r = decodeTelemetry(m.payload, m.receivedAt, deps.maxPayloadBytes);
+      return r.ok ? { ok: true, value: { kind, readings: r.value } } : r;
+    }
+    if (kind === 'alarm') {
+      const r = decodeAlarm(m.payload, m.receivedAt, deps.maxPayloadBytes);
+      return r.ok ? { ok: true, value: { kind, alarm: r.value } } : r;
+    }
+    const r = decodeStatus(m.payload, m.receivedAt);
+    return r.ok ? { ok: true, value: { kind, ...r.value } } : r;
+  }
+
   async function processBatch(batch: Message[]): Promise<void> {
     const points: TelemetryPoint[] = [];
     const readings: IngestReading[] = [];
@@ -106,23 +124,7 @@ export function createIngestPipeline(deps: {
         deadLetter(m, 'invalid_topic', topic.error);
         continue;
       }
-      if (topic.kind === 'status') {
-        const status = decodeStatus(m.payload, m.receivedAt);
-        if (!status.ok) {
-          deadLetter(m, status.rejection.reason, status.rejection.detail);
-          continue;
-        }
-        const asset = await deps.directory.resolve(topic.site, topic.asset, m.receivedAt.getTime());
-        if ('error' in asset) {
-          deadLetter(m, 'unknown_asset', asset.error);
-          continue;
-        }
-        counters.accepted++;
-        deps.sinks.onStatus?.(asset, status.value.online, status.value.ts);
-        continue;
-      }
-      const decoded =
-        topic.kind === 'telemetry' ? decodeTelemetry(m.payload, m.receivedAt, deps.maxPayloadBytes) : decodeAlarm(m.payload, m.receivedAt, deps.maxPayloadBytes);
+      const decoded = decode(topic.kind, m);
       if (!decoded.ok) {
         deadLetter(m, decoded.rejection.reason, decoded.rejection.detail);
         continue;
@@ -133,16 +135,19 @@ export function createIngestPipeline(deps: {
         continue;
       }
       counters.accepted++;
-      if (Array.isArray(decoded.value)) {
-        for (const { ts, metrics } of decoded.value) {
+      const v = decoded.value;
+      if (v.kind === 'telemetry') {
+        for (const { ts, metrics } of v.readings) {
           points.push({ site: asset.siteCode, asset: asset.code, ts, fields: metrics });
           deps.directory.noteActivity(asset, ts, metrics);
           for (const [metric, value] of Object.entries(metrics)) readings.push({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, metric, value, ts });
         }
         pointMessages.push(m);
+      } else if (v.kind === 'alarm') {
+        deps.directory.noteActivity(asset, v.alarm.ts, {});
+        alarms.push({ asset, alarm: v.alarm });
       } else {
-        deps.directory.noteActivity(asset, decoded.value.ts, {});
-        alarms.push({ asset, alarm: decoded.value });
+        deps.sinks.onStatus?.(asset, v.online, v.ts);
       }
     }
     if (points.length > 0 && !deps.store.write(points)) {
