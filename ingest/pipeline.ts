@@ -188,6 +188,8 @@ export function createIngestPipeline(deps: {
       } catch (err) {
         log.error({ err }, 'ingest batch failed unexpectedly');
       }
+      // a backlog must not starve the event loop: sockets, InfluxDB responses and the API need turns
+      if (queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     counters.queued = 0;
     releaseAdmission();
