@@ -91,6 +91,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     clock,
     logger,
     reloadMs: config.rulesReloadMs,
+    tickMs: config.rulesTickMs,
     effects: {
       requestWorkOrder: (req) => workOrders.requestFromCause(req),
       raiseAlarm: (a) => alarms.raise(a),

@@ -122,9 +122,16 @@ export const WorkOrderSchema = Type.Object({
 });
 
 /** Kinds a rule can be created with. */
-export const RULE_KIND = Type.Union([Type.Literal('threshold'), Type.Literal('usage'), Type.Literal('alarm')]);
+export const RULE_KIND = Type.Union([Type.Literal('threshold'), Type.Literal('usage'), Type.Literal('alarm'), Type.Literal('calendar')]);
 /** Every kind the database knows (responses). */
-export const RULE_KIND_STORED = Type.Union([Type.Literal('threshold'), Type.Literal('usage'), Type.Literal('alarm'), Type.Literal('trend'), Type.Literal('anomaly')]);
+export const RULE_KIND_STORED = Type.Union([
+  Type.Literal('threshold'),
+  Type.Literal('usage'),
+  Type.Literal('alarm'),
+  Type.Literal('calendar'),
+  Type.Literal('trend'),
+  Type.Literal('anomaly'),
+]);
 
 export const RuleSchema = Type.Object({
   id: Uuid,
@@ -149,7 +156,8 @@ export const RuleBody = Type.Object(
     definition: Type.Record(Type.String(), Type.Unknown(), {
       description:
         'threshold: {metric, operator, value, holdSeconds?, hysteresis?, consecutive?, severity, priority, title?}; ' +
-        'usage: {metric, every, startAt?, tolerance?, interval?: floating|fixed, rollover?, priority, title?}; ' +
+        'usage: {metric, every, startAt?, tolerance?, interval?: floating|fixed, rollover?, calendar?: {every, unit}, priority, title?}; ' +
+        'calendar: {every, unit: day|week|month, anchor?, leadDays?, interval?: fixed|floating, priority, title?}; ' +
         'alarm: {mappings: [{deviceCodes, faultCode, severity, createWorkOrder?, workOrder: {title, priority, description?}}]}',
     }),
   },

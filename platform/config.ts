@@ -110,6 +110,7 @@ export const CONFIG_SPEC = {
   telemetryFlushMs: spec('TELEMETRY_FLUSH_MS', '1000', int(10, 600_000), 'Maximum time a point waits in the write buffer'),
   telemetryMaxBuffered: spec('TELEMETRY_MAX_BUFFERED', '1000000', int(1000, 100_000_000), 'Points kept in memory while the telemetry store is unreachable'),
   telemetrySpoolMaxMb: spec('TELEMETRY_SPOOL_MAX_MB', '1024', int(1, 1_000_000), 'Disk space for spooled telemetry (DATA_DIR/spool) while InfluxDB is unreachable'),
+  rulesTickMs: spec('RULES_TICK_MS', '60000', int(100, 3_600_000), 'How often calendar PM (and the calendar side of usage rules) is checked'),
   rulesReloadMs: spec('RULES_RELOAD_MS', '10000', int(100, 3_600_000), 'How often rule definitions are re-read (picks up changes from other instances)'),
   simulatorEnabled: spec('SIMULATOR_ENABLED', 'false', bool, 'Run the demo fleet simulator inside the service (seeds a demo site)'),
   simulatorAssets: spec('SIMULATOR_ASSETS', '6', int(1, 10_000), 'Number of simulated machines'),

@@ -38,12 +38,39 @@ export const UsageDefinition = Type.Object(
       description: 'floating: next due = meter at completion + every; fixed: next due = previous due + every',
     }),
     rollover: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'the counter wraps to 0 after this value (e.g. 65535)' })),
+    calendar: Type.Optional(
+      Type.Object(
+        { every: Type.Integer({ minimum: 1, maximum: 1000 }), unit: Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]) },
+        { additionalProperties: false, description: 'whichever comes first: also due this long after the last PM' },
+      ),
+    ),
     priority: PRIORITY,
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
   { additionalProperties: false },
 );
 export type UsageDefinition = Static<typeof UsageDefinition>;
+
+const CALENDAR_UNIT = Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]);
+
+/** Calendar PM: every N days/weeks/months, generated `leadDays` ahead; evaluated on a clock tick. */
+export const CalendarDefinition = Type.Object(
+  {
+    schemaVersion: Type.Literal(1),
+    every: Type.Integer({ minimum: 1, maximum: 1000 }),
+    unit: CALENDAR_UNIT,
+    anchor: Type.Optional(Type.String({ format: 'date-time', description: 'start of the first interval (default: when the rule first sees the asset)' })),
+    leadDays: Type.Number({ minimum: 0, maximum: 365, default: 0, description: 'generate the order this many days before it is due' }),
+    interval: Type.Union([Type.Literal('fixed'), Type.Literal('floating')], {
+      default: 'fixed',
+      description: 'fixed: next due = previous due + interval; floating: completion date + interval',
+    }),
+    priority: PRIORITY,
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type CalendarDefinition = Static<typeof CalendarDefinition>;
 
 const AlarmMapping = Type.Object(
   {
@@ -66,12 +93,12 @@ export const AlarmDefinition = Type.Object(
 );
 export type AlarmDefinition = Static<typeof AlarmDefinition>;
 
-export type RuleKind = 'threshold' | 'usage' | 'alarm';
-export type Definition = ThresholdDefinition | UsageDefinition | AlarmDefinition;
+export type RuleKind = 'threshold' | 'usage' | 'alarm' | 'calendar';
+export type Definition = ThresholdDefinition | UsageDefinition | AlarmDefinition | CalendarDefinition;
 
-const validators = { threshold: Compile(ThresholdDefinition), usage: Compile(UsageDefinition), alarm: Compile(AlarmDefinition) };
+const validators = { threshold: Compile(ThresholdDefinition), usage: Compile(UsageDefinition), alarm: Compile(AlarmDefinition), calendar: Compile(CalendarDefinition) };
 
-export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1, alarm: 1 };
+export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1, alarm: 1, calendar: 1 };
 
 /** Kinds this build can evaluate (the database may hold kinds of a newer build). */
 export const isRuleKind = (k: string): k is RuleKind => k in validators;
@@ -94,7 +121,9 @@ export function checkDefinition(kind: RuleKind, input: unknown): DefinitionCheck
       ? { holdSeconds: 0, hysteresis: 0, consecutive: 1, ...upgraded }
       : kind === 'usage'
         ? { startAt: 0, tolerance: 0, interval: 'floating', ...upgraded }
-        : {
+        : kind === 'calendar'
+          ? { leadDays: 0, interval: 'fixed', ...upgraded }
+          : {
             ...upgraded,
             mappings: Array.isArray(upgraded.mappings)
               ? upgraded.mappings.map((m: unknown) => (typeof m === 'object' && m !== null ? { createWorkOrder: true, ...m } : m))

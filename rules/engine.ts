@@ -8,9 +8,9 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
-import { checkDefinition, isRuleKind, type UsageDefinition } from './definitions.ts';
-import { evaluate, evaluateDeviceAlarm, initialState, pmCompleted } from './evaluate.ts';
-import type { AlarmRule, Decision, DeviceAlarm, RaiseDecision, Reading, ReadingRule, Rule, RuleState, UsageState } from './types.ts';
+import { checkDefinition, isRuleKind, type CalendarDefinition, type UsageDefinition } from './definitions.ts';
+import { calendarCompleted, evaluate, evaluateCalendar, evaluateDeviceAlarm, evaluateUsageTick, initialState, pmCompleted } from './evaluate.ts';
+import type { AlarmRule, CalendarState, Decision, DeviceAlarm, Evaluation, RaiseDecision, Reading, ReadingRule, Rule, RuleState, UsageState } from './types.ts';
 
 /** What the engine needs from maintenance (ids cross the boundary, not internals). */
 export interface RuleEffects {
@@ -53,12 +53,13 @@ export interface EngineStats {
   errors: number;
 }
 
-export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; clock: Clock; logger: Logger; reloadMs: number }) {
+export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; clock: Clock; logger: Logger; reloadMs: number; tickMs?: number }) {
   const { prisma, effects, clock } = deps;
   const log = deps.logger.child({ module: 'rules' });
   let byAsset = new Map<string, Rule[]>();
   let byType = new Map<string, Rule[]>();
   let rulesById = new Map<string, Rule>();
+  let scopes = new Map<string, { assetId: string | null; assetType: string | null }>();
   const states = new Map<string, RuleState>();
   const stats: EngineStats = { rules: 0, evaluations: 0, workOrdersCreated: 0, duplicatesSuppressed: 0, errors: 0 };
   let timer: NodeJS.Timeout | undefined;
@@ -70,6 +71,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     const nextAsset = new Map<string, Rule[]>();
     const nextType = new Map<string, Rule[]>();
     const nextById = new Map<string, Rule>();
+    const nextScopes = new Map<string, { assetId: string | null; assetType: string | null }>();
     for (const row of rows) {
       if (!isRuleKind(row.kind)) {
         log.warn({ rule: row.id, kind: row.kind }, 'rule kind not supported by this build; rule skipped');
@@ -82,12 +84,14 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
       }
       const rule = { id: row.id, name: row.name, kind: row.kind, version: row.version, definition: check.definition } as Rule;
       nextById.set(rule.id, rule);
+      nextScopes.set(rule.id, { assetId: row.assetId, assetType: row.assetType });
       const [map, k] = row.assetId ? [nextAsset, row.assetId] : [nextType, row.assetType ?? ''];
       map.set(k, [...(map.get(k) ?? []), rule]);
     }
     byAsset = nextAsset;
     byType = nextType;
     rulesById = nextById;
+    scopes = nextScopes;
     stats.rules = nextById.size;
     // persisted state is the truth (other instances and completed PM orders change it): re-read lazily
     states.clear();
@@ -102,7 +106,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
 
   /** Reading rules of this asset that watch this metric. */
   function rulesFor(r: EngineReading): ReadingRule[] {
-    return scoped(r.assetId, r.assetType).filter((rule): rule is ReadingRule => rule.kind !== 'alarm' && rule.definition.metric === r.metric);
+    return scoped(r.assetId, r.assetType).filter((rule): rule is ReadingRule => (rule.kind === 'threshold' || rule.kind === 'usage') && rule.definition.metric === r.metric);
   }
 
   async function loadStates(pairs: { ruleId: string; assetId: string }[]): Promise<void> {
@@ -116,7 +120,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     for (const p of missing) {
       const k = key(p.ruleId, p.assetId);
       const rule = rulesById.get(p.ruleId);
-      if (!states.has(k) && rule && rule.kind !== 'alarm') states.set(k, initialState(rule));
+      if (!states.has(k) && rule && (rule.kind === 'threshold' || rule.kind === 'usage')) states.set(k, initialState(rule));
     }
   }
 
@@ -170,8 +174,38 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     }
   }
 
+  /** Calendar PM and the calendar side of usage rules: checked on a clock, not on readings. */
+  async function tick(now: Date = clock.now()): Promise<void> {
+    const timed = [...rulesById.values()].filter((r) => r.kind === 'calendar' || (r.kind === 'usage' && r.definition.calendar));
+    for (const rule of timed) {
+      const scope = scopes.get(rule.id);
+      if (!scope) continue;
+      const assets = await prisma.asset.findMany({
+        where: { status: 'in_service', ...(scope.assetId ? { id: scope.assetId } : { type: scope.assetType ?? '' }) },
+        select: { id: true, code: true },
+      });
+      await loadStates(assets.map((a) => ({ ruleId: rule.id, assetId: a.id })));
+      for (const asset of assets) {
+        const k = key(rule.id, asset.id);
+        const before = states.get(k);
+        const result: Evaluation =
+          rule.kind === 'calendar'
+            ? evaluateCalendar(rule, before?.kind === 'calendar' ? before : undefined, asset, now)
+            : evaluateUsageTick(rule as Extract<Rule, { kind: 'usage' }>, before?.kind === 'usage' ? before : undefined, asset, now);
+        stats.evaluations++;
+        for (const d of result.decisions) await act(rule, { assetId: asset.id }, d);
+        if (result.changed) await persistState(rule.id, asset.id, result.state);
+        states.set(k, result.state);
+      }
+    }
+  }
+
+  let ticking: Promise<void> | undefined;
+  let tickTimer: NodeJS.Timeout | undefined;
+
   return {
     reload,
+    tick,
 
     async start(): Promise<void> {
       await reload();
@@ -179,11 +213,23 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
         reload().catch((err) => log.warn({ err: (err as Error).message }, 'rule reload failed'));
       }, deps.reloadMs);
       timer.unref();
+      const runTick = (): void => {
+        ticking ??= tick()
+          .catch((err) => log.warn({ err: (err as Error).message }, 'calendar tick failed'))
+          .finally(() => {
+            ticking = undefined;
+          });
+      };
+      runTick();
+      tickTimer = setInterval(runTick, deps.tickMs ?? 60_000);
+      tickTimer.unref();
       log.info({ rules: stats.rules }, 'rules engine started');
     },
 
-    stop(): void {
+    async stop(): Promise<void> {
       if (timer) clearInterval(timer);
+      if (tickTimer) clearInterval(tickTimer);
+      await ticking;
     },
 
     /**
@@ -236,6 +282,16 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     async onWorkOrderCompleted(tx: DbTx, order: { ruleId: string | null; assetId: string; source: string; meterReading: number | undefined }): Promise<number | undefined> {
       if (!order.ruleId || order.source !== 'pm') return order.meterReading;
       const ruleRow = await tx.rule.findUnique({ where: { id: order.ruleId }, select: { kind: true, definition: true } });
+      if (ruleRow?.kind === 'calendar') {
+        const cal = checkDefinition('calendar', ruleRow.definition);
+        const row = await tx.ruleState.findUnique({ where: { ruleId_assetId: { ruleId: order.ruleId, assetId: order.assetId } }, select: { state: true } });
+        const current = row?.state as unknown as CalendarState | undefined;
+        if (cal.ok && current) {
+          await persistState(order.ruleId, order.assetId, calendarCompleted(current, clock.now(), (cal.definition as CalendarDefinition).interval), tx);
+          states.delete(key(order.ruleId, order.assetId));
+        }
+        return order.meterReading;
+      }
       if (!ruleRow || ruleRow.kind !== 'usage') return order.meterReading;
       const check = checkDefinition('usage', ruleRow.definition);
       if (!check.ok) return order.meterReading;
@@ -249,7 +305,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
         meter = m?.value ?? current.lastValue ?? (states.get(key(order.ruleId, order.assetId)) as UsageState | undefined)?.lastValue;
       }
       if (meter === undefined) throw new AppError('validation', `completing this PM order needs meterReading (${metric}): no reading is known yet`, { metric });
-      await persistState(order.ruleId, order.assetId, pmCompleted(current, meter, def.interval, def.every), tx);
+      await persistState(order.ruleId, order.assetId, pmCompleted(current, meter, def.interval, def.every, clock.now()), tx);
       states.delete(key(order.ruleId, order.assetId));
       return meter;
     },

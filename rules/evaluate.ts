@@ -3,7 +3,21 @@
  * Same inputs → same outputs; no clock, no I/O. Callers persist `state` and act on `decisions`.
  */
 import type { ThresholdDefinition } from './definitions.ts';
-import type { AlarmRule, Decision, DeviceAlarm, Evaluation, Reading, ReadingRule, RuleState, ThresholdRule, ThresholdState, UsageRule, UsageState } from './types.ts';
+import type {
+  AlarmRule,
+  CalendarRule,
+  CalendarState,
+  Decision,
+  DeviceAlarm,
+  Evaluation,
+  Reading,
+  ReadingRule,
+  RuleState,
+  ThresholdRule,
+  ThresholdState,
+  UsageRule,
+  UsageState,
+} from './types.ts';
 
 export const openKeyFor = (ruleId: string, assetId: string): string => `rule:${ruleId}:asset:${assetId}`;
 
@@ -113,17 +127,40 @@ function evaluateUsage(rule: UsageRule, prev: UsageState | undefined, r: Reading
   const t = r.ts.getTime();
   if (state.lastTs !== undefined && t <= state.lastTs) return { state, decisions: [], changed: false };
   const { ltd, offset } = lifeToDate(state, r.value, d.rollover);
+  const next: UsageState = { ...state, lastValue: r.value, lastTs: t, ...(offset ? { offset } : {}), ...(d.calendar && state.lastPmAt === undefined ? { lastPmAt: t } : {}) };
+  const persist = offset !== (state.offset ?? 0) || next.lastPmAt !== state.lastPmAt;
+  return usageDue(rule, next, r.assetId, r.assetCode, r.ts, ltd, persist);
+}
+
+/**
+ * Clock tick for usage rules with a calendar part ("whichever comes first"): an idle machine sends
+ * no readings, so the calendar side must be checked without one.
+ */
+export function evaluateUsageTick(rule: UsageRule, prev: UsageState | undefined, asset: { id: string; code: string }, now: Date): Evaluation {
+  if (!rule.definition.calendar) return { state: prev ?? { kind: 'usage', lastPmValue: rule.definition.startAt }, decisions: [], changed: false };
+  const state: UsageState = prev ?? { kind: 'usage', lastPmValue: rule.definition.startAt };
+  const next: UsageState = state.lastPmAt === undefined ? { ...state, lastPmAt: now.getTime() } : state;
+  return usageDue(rule, next, asset.id, asset.code, now, undefined, next !== state);
+}
+
+/** Meter due (when a life-to-date value is given) or calendar due, once per PM cycle. */
+function usageDue(rule: UsageRule, state: UsageState, assetId: string, assetCode: string, at: Date, ltd: number | undefined, persist: boolean): Evaluation {
+  const d = rule.definition;
   const due = state.lastPmValue + d.every;
   const tolerance = d.tolerance ?? 0;
-  const next: UsageState = { ...state, lastValue: r.value, lastTs: t, ...(offset ? { offset } : {}) };
-  const offsetChanged = offset !== (state.offset ?? 0);
-  if (ltd < due - tolerance || state.requestedFor === due) return { state: next, decisions: [], changed: offsetChanged };
+  const calDue = d.calendar && state.lastPmAt !== undefined ? addInterval(state.lastPmAt, d.calendar.every, d.calendar.unit) : undefined;
+  const meterDue = ltd !== undefined && ltd >= due - tolerance;
+  const timeDue = calDue !== undefined && at.getTime() >= calDue;
+  if ((!meterDue && !timeDue) || state.requestedFor === due) return { state, decisions: [], changed: persist };
+  const trigger = meterDue ? 'meter' : 'calendar';
+  const calIso = calDue !== undefined ? new Date(calDue).toISOString() : undefined;
   const decision: Decision = {
     type: 'raise',
-    dedupeKey: `usage:${rule.id}:${r.assetId}:${due}`,
-    openKey: openKeyFor(rule.id, r.assetId),
+    // the cycle is identified by the last PM: meter due point, plus the calendar due date when there is one
+    dedupeKey: `usage:${rule.id}:${assetId}:${due}${calIso ? `:${calIso}` : ''}`,
+    openKey: openKeyFor(rule.id, assetId),
     source: 'pm',
-    title: d.title ?? `${rule.name}: ${d.every} ${d.metric} service on ${r.assetCode}`,
+    title: d.title ?? `${rule.name}: ${d.every} ${d.metric} service on ${assetCode}`,
     priority: d.priority,
     explanation: {
       ruleId: rule.id,
@@ -131,32 +168,88 @@ function evaluateUsage(rule: UsageRule, prev: UsageState | undefined, r: Reading
       ruleVersion: rule.version,
       kind: 'usage',
       metric: d.metric,
-      statistic: { name: 'counter', value: ltd },
-      threshold: due,
+      statistic: { name: trigger === 'meter' ? 'counter' : 'daysSinceLastPm', value: trigger === 'meter' ? ltd! : Math.round((at.getTime() - state.lastPmAt!) / 86_400_000) },
+      threshold: trigger === 'meter' ? due : d.calendar!.every,
       inputs: {
-        from: new Date(state.lastTs ?? t).toISOString(),
-        to: r.ts.toISOString(),
+        from: new Date(state.lastTs ?? at.getTime()).toISOString(),
+        to: at.toISOString(),
         lastPmValue: state.lastPmValue,
         every: d.every,
         tolerance,
-        rawValue: r.value,
-        ...(offset ? { offset } : {}),
+        trigger,
+        ...(ltd !== undefined ? { rawValue: state.lastValue } : {}),
+        ...(state.offset ? { offset: state.offset } : {}),
+        ...(state.lastPmAt !== undefined ? { lastPmAt: new Date(state.lastPmAt).toISOString() } : {}),
+        ...(calIso ? { dueAt: calIso } : {}),
       },
       summary:
-        `${d.metric} on ${r.assetCode} reached ${ltd}${offset ? ` (raw ${r.value} + ${offset} before resets)` : ''} ≥ ${due}${tolerance ? ` − tolerance ${tolerance}` : ''}` +
-        ` (last PM at ${state.lastPmValue} + every ${d.every})`,
+        trigger === 'meter'
+          ? `${d.metric} on ${assetCode} reached ${ltd}${state.offset ? ` (raw ${state.lastValue} + ${state.offset} before resets)` : ''} ≥ ${due}${tolerance ? ` − tolerance ${tolerance}` : ''}` +
+            ` (last PM at ${state.lastPmValue} + every ${d.every})`
+          : `${d.calendar!.every} ${d.calendar!.unit}(s) since the last PM on ${assetCode} (due ${calIso}) came before ${due} ${d.metric}`,
     },
-    at: r.ts,
+    at,
   };
-  return { state: { ...next, requestedFor: due }, decisions: [decision], changed: true };
+  return { state: { ...state, requestedFor: due }, decisions: [decision], changed: true };
+}
+
+const DAY = 86_400_000;
+
+/** t + every × unit, in UTC; months keep the day of month, clamped to the month's last day. */
+export function addInterval(t: number, every: number, unit: 'day' | 'week' | 'month'): number {
+  if (unit === 'day') return t + every * DAY;
+  if (unit === 'week') return t + every * 7 * DAY;
+  const d = new Date(t);
+  const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + every, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(d.getUTCDate(), lastDay));
+  return target.getTime();
+}
+
+/** Calendar PM on a clock tick: once per interval, `leadDays` ahead of the due date. */
+export function evaluateCalendar(rule: CalendarRule, prev: CalendarState | undefined, asset: { id: string; code: string }, now: Date): Evaluation {
+  const d = rule.definition;
+  const start = prev?.lastPmAt ?? (d.anchor ? Date.parse(d.anchor) : now.getTime());
+  const state: CalendarState = prev ?? { kind: 'calendar', lastPmAt: start };
+  const due = addInterval(state.lastPmAt, d.every, d.unit);
+  if (now.getTime() < due - d.leadDays * DAY || state.requestedFor === due) return { state, decisions: [], changed: prev === undefined };
+  const dueIso = new Date(due).toISOString();
+  const decision: Decision = {
+    type: 'raise',
+    dedupeKey: `calendar:${rule.id}:${asset.id}:${dueIso}`,
+    openKey: openKeyFor(rule.id, asset.id),
+    source: 'pm',
+    title: d.title ?? `${rule.name}: every ${d.every} ${d.unit}(s) on ${asset.code}`,
+    priority: d.priority,
+    explanation: {
+      ruleId: rule.id,
+      ruleName: rule.name,
+      ruleVersion: rule.version,
+      kind: 'calendar',
+      metric: 'calendar',
+      statistic: { name: 'daysUntilDue', value: Math.round((due - now.getTime()) / DAY) },
+      threshold: d.leadDays,
+      inputs: { from: new Date(state.lastPmAt).toISOString(), to: now.toISOString(), lastPmAt: new Date(state.lastPmAt).toISOString(), dueAt: dueIso },
+      summary: `every ${d.every} ${d.unit}(s) since ${new Date(state.lastPmAt).toISOString().slice(0, 10)}: due ${dueIso.slice(0, 10)} on ${asset.code}${d.leadDays ? ` (generated ${d.leadDays} day(s) ahead)` : ''}`,
+    },
+    at: now,
+  };
+  return { state: { ...state, requestedFor: due }, decisions: [decision], changed: true };
+}
+
+/** A calendar PM order was completed at `at`: fixed intervals continue from the due date, floating ones from completion. */
+export function calendarCompleted(state: CalendarState, at: Date, interval: 'fixed' | 'floating'): CalendarState {
+  const { requestedFor, ...rest } = state;
+  return { ...rest, lastPmAt: interval === 'fixed' && requestedFor !== undefined ? requestedFor : at.getTime() };
 }
 
 /**
  * A PM order was completed at raw counter value `meter`. Floating interval: the next one is due
  * `every` after the completion reading; fixed interval: `every` after the previous due point.
  */
-export function pmCompleted(state: UsageState, meter: number, interval: 'floating' | 'fixed' = 'floating', every?: number): UsageState {
-  const { requestedFor, ...rest } = state;
+export function pmCompleted(state: UsageState, meter: number, interval: 'floating' | 'fixed' = 'floating', every?: number, at?: Date): UsageState {
+  const { requestedFor, ...withoutRequest } = state;
+  const rest: UsageState = at !== undefined && state.lastPmAt !== undefined ? { ...withoutRequest, lastPmAt: at.getTime() } : withoutRequest;
   const ltd = meter + (state.offset ?? 0);
   if (interval === 'fixed' && every !== undefined) {
     // the due point just served; when no order was requested, the last due point at or below the meter

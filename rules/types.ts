@@ -1,5 +1,5 @@
 /** Plain types of the rules core. No I/O anywhere under rules/ except engine.ts. */
-import type { AlarmDefinition, Definition, RuleKind, ThresholdDefinition, UsageDefinition } from './definitions.ts';
+import type { AlarmDefinition, CalendarDefinition, Definition, RuleKind, ThresholdDefinition, UsageDefinition } from './definitions.ts';
 
 export interface RuleRef {
   id: string;
@@ -21,9 +21,21 @@ export interface AlarmRule extends RuleRef {
   kind: 'alarm';
   definition: AlarmDefinition;
 }
+export interface CalendarRule extends RuleRef {
+  kind: 'calendar';
+  definition: CalendarDefinition;
+}
 /** Rules evaluated on telemetry readings. */
 export type ReadingRule = ThresholdRule | UsageRule;
-export type Rule = ReadingRule | AlarmRule;
+export type Rule = ReadingRule | AlarmRule | CalendarRule;
+
+export interface CalendarState {
+  kind: 'calendar';
+  /** Start of the current interval (last PM, or the anchor). */
+  lastPmAt: number;
+  /** Due time an order was already requested for. */
+  requestedFor?: number;
+}
 
 /** An alarm a device reported (plant/{site}/{asset}/alarm). */
 export interface DeviceAlarm {
@@ -60,9 +72,11 @@ export interface UsageState {
   lastTs?: number;
   /** Added to the raw counter after resets/rollovers, so life-to-date keeps growing. */
   offset?: number;
+  /** Time of the last PM (whichever-comes-first calendar part). */
+  lastPmAt?: number;
 }
 
-export type RuleState = ThresholdState | UsageState;
+export type RuleState = ThresholdState | UsageState | CalendarState;
 
 /** Why an automatic work order exists: enough to reproduce the decision. */
 export interface Explanation {
@@ -89,6 +103,9 @@ export interface Explanation {
     offset?: number;
     deviceCode?: string;
     faultCode?: string;
+    lastPmAt?: string;
+    dueAt?: string;
+    trigger?: 'meter' | 'calendar';
     deviceSeverity?: string;
     message?: string;
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { breaches, clears, evaluate, evaluateDeviceAlarm, pmCompleted } from '../../rules/evaluate.ts';
-import type { AlarmRule, DeviceAlarm, Reading, RuleState, ThresholdRule, UsageRule, UsageState } from '../../rules/types.ts';
+import { addInterval, breaches, calendarCompleted, clears, evaluate, evaluateCalendar, evaluateDeviceAlarm, evaluateUsageTick, pmCompleted } from '../../rules/evaluate.ts';
+import type { AlarmRule, CalendarRule, CalendarState, DeviceAlarm, Reading, RuleState, ThresholdRule, UsageRule, UsageState } from '../../rules/types.ts';
 
 const t0 = Date.parse('2026-06-01T00:00:00Z');
 const at = (s: number): Date => new Date(t0 + s * 1000);
@@ -196,5 +196,58 @@ describe('alarm mapping rule', () => {
   it('clears on the device clearing the code; ignores unmapped codes', () => {
     expect(evaluateDeviceAlarm(rule, alarm('P02', false))).toEqual([{ type: 'clear', openKey: 'rule:m1:asset:a1:fault:E01', at: at(5), value: 0 }]);
     expect(evaluateDeviceAlarm(rule, alarm('X'))).toEqual([]);
+  });
+});
+
+describe('calendar PM and whichever comes first', () => {
+  const day = 86_400_000;
+  const cal: CalendarRule = {
+    id: 'c1',
+    name: 'Quarterly inspection',
+    version: 1,
+    kind: 'calendar',
+    definition: { schemaVersion: 1, every: 3, unit: 'month', anchor: '2026-01-31T00:00:00.000Z', leadDays: 7, interval: 'fixed', priority: 'medium' },
+  };
+  const asset = { id: 'a1', code: 'PUMP-1' };
+
+  it('adds days, weeks and months in UTC, clamping the day of month', () => {
+    expect(new Date(addInterval(Date.parse('2026-01-31T00:00:00Z'), 1, 'month')).toISOString()).toBe('2026-02-28T00:00:00.000Z');
+    expect(new Date(addInterval(Date.parse('2026-01-31T00:00:00Z'), 3, 'month')).toISOString()).toBe('2026-04-30T00:00:00.000Z');
+    expect(new Date(addInterval(Date.parse('2026-11-15T08:00:00Z'), 2, 'month')).toISOString()).toBe('2027-01-15T08:00:00.000Z');
+    expect(addInterval(0, 2, 'week')).toBe(14 * day);
+  });
+
+  it('raises leadDays before the due date, once per interval; fixed intervals continue from the due date', () => {
+    const early = evaluateCalendar(cal, undefined, asset, new Date('2026-04-22T00:00:00Z'));
+    expect(early.decisions).toEqual([]);
+    expect(early.changed).toBe(true); // the anchor is persisted
+    const due = evaluateCalendar(cal, early.state as CalendarState, asset, new Date('2026-04-23T00:00:00Z'));
+    expect(due.decisions[0]).toMatchObject({ dedupeKey: 'calendar:c1:a1:2026-04-30T00:00:00.000Z', source: 'pm', explanation: { inputs: { dueAt: '2026-04-30T00:00:00.000Z' } } });
+    expect(evaluateCalendar(cal, due.state as CalendarState, asset, new Date('2026-05-05T00:00:00Z')).decisions).toEqual([]);
+    const fixed = calendarCompleted(due.state as CalendarState, new Date('2026-05-10T00:00:00Z'), 'fixed');
+    expect(new Date(fixed.lastPmAt).toISOString()).toBe('2026-04-30T00:00:00.000Z');
+    expect(new Date(calendarCompleted(due.state as CalendarState, new Date('2026-05-10T00:00:00Z'), 'floating').lastPmAt).toISOString()).toBe('2026-05-10T00:00:00.000Z');
+  });
+
+  const both: UsageRule = { ...usage, definition: { ...usage.definition, calendar: { every: 6, unit: 'month' } } };
+
+  it('whichever comes first: an idle machine gets its PM from the calendar side on a tick', () => {
+    const first = evaluateUsageTick(both, undefined, asset, new Date('2026-01-01T00:00:00Z'));
+    expect(first).toMatchObject({ decisions: [], changed: true, state: { lastPmAt: Date.parse('2026-01-01T00:00:00Z') } });
+    expect(evaluateUsageTick(both, first.state as UsageState, asset, new Date('2026-06-30T00:00:00Z')).decisions).toEqual([]);
+    const due = evaluateUsageTick(both, first.state as UsageState, asset, new Date('2026-07-01T00:00:00Z'));
+    expect(due.decisions[0]).toMatchObject({ source: 'pm', explanation: { inputs: { trigger: 'calendar' } } });
+    // the meter reaching its due point in the same cycle does not raise a second order
+    const meter = evaluate(both, due.state, reading('runHours', 600, Date.parse('2026-07-02T00:00:00Z') / 1000 - t0 / 1000), new Date());
+    expect(meter.decisions).toEqual([]);
+  });
+
+  it('whichever comes first: a busy machine gets its PM from the meter; completion restarts both sides', () => {
+    const start = evaluateUsageTick(both, undefined, asset, at(0));
+    const r = evaluate(both, start.state, reading('runHours', 500, 3600), at(3600));
+    expect(r.decisions[0]).toMatchObject({ explanation: { inputs: { trigger: 'meter' } } });
+    const done = pmCompleted(r.state as UsageState, 505, 'floating', 500, at(7200));
+    expect(done).toMatchObject({ lastPmValue: 505, lastPmAt: at(7200).getTime() });
+    expect(done.requestedFor).toBeUndefined();
   });
 });
