@@ -1,0 +1,233 @@
+/**
+ * npm run bench:rules — issue #4 benchmark (a script, not a test).
+ *  A. Rule evaluations/s for 10,000 assets × 5 rules: the pure evaluate() core, and the engine
+ *     (rule index, state cache, PGlite-backed state) fed in batches of 1,000 readings.
+ *  B. Alarm reading → committed work order latency p50/p99 while the service ingests 10,000
+ *     readings/s (separate publisher process) on real PostgreSQL + InfluxDB. Latency is the work
+ *     order's database commit time (created_at) minus the probe reading's publish time, both on this
+ *     machine's clock. Target p99 ≤ 50 ms.
+ * Options: --assets 10000 --steps 20 --load-rate 10000 --load-seconds 20 --probes 300 --json
+ */
+import { fork } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { pino } from 'pino';
+import { startPlatform } from '../main.ts';
+import { loadConfig } from '../platform/config.ts';
+import { systemClock } from '../platform/clock.ts';
+import { openDatabase } from '../platform/db/database.ts';
+import { evaluate } from '../rules/evaluate.ts';
+import { createRulesEngine, type EngineReading } from '../rules/engine.ts';
+import type { ReadingRule, RuleState } from '../rules/types.ts';
+import { startLocalServices } from '../test/services/local-services.ts';
+import type { ChildMessage, ParentMessage, PublisherJob } from './publisher.ts';
+
+const { values: argv } = parseArgs({
+  options: {
+    assets: { type: 'string', default: '10000' },
+    steps: { type: 'string', default: '20' },
+    'load-rate': { type: 'string', default: '10000' },
+    'load-seconds': { type: 'string', default: '20' },
+    probes: { type: 'string', default: '300' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const ASSETS = Number(argv.assets);
+const STEPS = Number(argv.steps);
+const LOAD_RATE = Number(argv['load-rate']);
+const LOAD_SECONDS = Number(argv['load-seconds']);
+const PROBES = Number(argv.probes);
+const logger = pino({ level: 'warn' });
+const say = (m: string): void => void process.stderr.write(`[bench:rules] ${m}\n`);
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+const RULES: { name: string; kind: 'threshold' | 'usage'; definition: Record<string, unknown> }[] = [
+  { name: 'hot', kind: 'threshold', definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 5, hysteresis: 5, consecutive: 1, severity: 'major', priority: 'high' } },
+  { name: 'low pressure', kind: 'threshold', definition: { schemaVersion: 1, metric: 'pressure', operator: '<', value: 2, holdSeconds: 0, hysteresis: 0.2, consecutive: 3, severity: 'minor', priority: 'medium' } },
+  { name: 'vibration', kind: 'threshold', definition: { schemaVersion: 1, metric: 'vibration', operator: '>=', value: 7, holdSeconds: 10, hysteresis: 1, consecutive: 1, severity: 'major', priority: 'high' } },
+  { name: '500 h PM', kind: 'usage', definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, tolerance: 0, interval: 'floating', priority: 'medium' } },
+  { name: 'cycles PM', kind: 'usage', definition: { schemaVersion: 1, metric: 'cycles', every: 10000, startAt: 0, tolerance: 100, interval: 'fixed', priority: 'low' } },
+];
+const METRICS = ['temperature', 'pressure', 'vibration', 'runHours', 'cycles'];
+const value = (metric: string, i: number, step: number): number =>
+  metric === 'temperature' ? 60 + ((i + step) % 10) : metric === 'pressure' ? 5 : metric === 'vibration' ? 2 : metric === 'runHours' ? (i % 400) + step * 0.1 : step * 10;
+
+interface PartA {
+  pureEvaluations: number;
+  pureEvalsPerS: number;
+  engineColdStepS: number;
+  engineWarmEvalsPerS: number;
+  engineReadingsPerS: number;
+}
+
+async function partA(): Promise<PartA> {
+  const t0 = Date.now() - 3600_000;
+  // pure core
+  const rules = RULES.map((r, k) => ({ id: `r${k}`, name: r.name, version: 1, kind: r.kind, definition: r.definition }) as unknown as ReadingRule);
+  const states = new Map<string, RuleState>();
+  let evals = 0;
+  let started = process.hrtime.bigint();
+  for (let step = 0; step < STEPS; step++) {
+    for (let i = 0; i < ASSETS; i++) {
+      const ts = new Date(t0 + step * 1000);
+      for (const rule of rules) {
+        const metric = rule.definition.metric;
+        const k = `${rule.id}|${i}`;
+        const r = evaluate(rule, states.get(k), { assetId: `a${i}`, assetCode: `A${i}`, metric, value: value(metric, i, step), ts }, ts);
+        states.set(k, r.state);
+        evals++;
+      }
+    }
+  }
+  const pureS = Number(process.hrtime.bigint() - started) / 1e9;
+
+  // engine with state in an embedded database
+  say(`engine: seeding ${ASSETS} assets × ${RULES.length} rules in PGlite`);
+  const db = await openDatabase({ databaseUrl: undefined, dataDir: '', logger, inMemory: true });
+  const site = await db.prisma.site.create({ data: { code: 'RB', name: 'RB' } });
+  await db.prisma.asset.createMany({ data: Array.from({ length: ASSETS }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, code: `RB-${i}`, name: `RB-${i}`, type: 'pump', siteId: site.id })) });
+  for (const r of RULES) await db.prisma.rule.create({ data: { name: r.name, kind: r.kind, assetType: 'pump', definition: r.definition as object } });
+  let created = 0;
+  const engine = createRulesEngine({
+    prisma: db.prisma,
+    clock: systemClock,
+    logger,
+    reloadMs: 3_600_000,
+    effects: { requestWorkOrder: async () => ({ workOrder: { id: 'x', number: ++created }, created: true }), raiseAlarm: async () => undefined, clearAlarm: async () => undefined },
+  });
+  await engine.reload();
+  const batchesPerStep = Math.ceil(ASSETS / 200);
+  let coldS = 0;
+  let warmS = 0;
+  let warmEvals = 0;
+  for (let step = 0; step < STEPS; step++) {
+    const before = engine.stats().evaluations;
+    started = process.hrtime.bigint();
+    for (let b = 0; b < batchesPerStep; b++) {
+      const batch: EngineReading[] = [];
+      for (let i = b * 200; i < Math.min(ASSETS, (b + 1) * 200); i++) {
+        const ts = new Date(t0 + step * 1000);
+        for (const metric of METRICS) batch.push({ assetId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, assetCode: `RB-${i}`, assetType: 'pump', metric, value: value(metric, i, step), ts });
+      }
+      await engine.onReadings(batch);
+    }
+    const s = Number(process.hrtime.bigint() - started) / 1e9;
+    if (step === 0) coldS = s;
+    else {
+      warmS += s;
+      warmEvals += engine.stats().evaluations - before;
+    }
+  }
+  await engine.stop();
+  await db.close();
+  return {
+    pureEvaluations: evals,
+    pureEvalsPerS: Math.round(evals / pureS),
+    engineColdStepS: Math.round(coldS * 1000) / 1000,
+    engineWarmEvalsPerS: Math.round(warmEvals / warmS),
+    engineReadingsPerS: Math.round(warmEvals / RULES.length / warmS),
+  };
+}
+
+async function partB(): Promise<Record<string, number | string>> {
+  const services = await startLocalServices();
+  try {
+    if (!services.urls.databaseUrl || !services.urls.influxUrl) throw new Error(`part B needs PostgreSQL and InfluxDB: ${services.urls.missing.join(', ')}`);
+    const admin = new pg.Client({ connectionString: services.urls.databaseUrl });
+    await admin.connect();
+    await admin.query('CREATE DATABASE bench_rules');
+    await admin.end();
+    const dbUrl = services.urls.databaseUrl.replace(/\/[^/]*$/, '/bench_rules');
+    const config = loadConfig({
+      DATABASE_URL: dbUrl,
+      INFLUX_URL: services.urls.influxUrl,
+      INFLUX_DATABASE: 'bench_rules',
+      HTTP_PORT: '0',
+      MQTT_PORT: '0',
+      MQTT_AUTH: 'none',
+      DATA_DIR: `/tmp/bench-rules-${process.pid}`,
+      TELEMETRY_FLUSH_MS: '200',
+      STALE_AFTER_S: '0',
+      LOG_LEVEL: 'warn',
+    });
+    const platform = await startPlatform(config, { logger });
+    try {
+      const prisma = platform.db.prisma;
+      const site = await prisma.site.create({ data: { code: 'RB', name: 'RB' } });
+      const loadAssets = Array.from({ length: 200 }, (_, i) => `LOAD-${i}`);
+      await prisma.asset.createMany({ data: loadAssets.map((code) => ({ code, name: code, type: 'pump', siteId: site.id })) });
+      await prisma.asset.createMany({ data: Array.from({ length: PROBES }, (_, i) => ({ code: `PROBE-${i}`, name: `PROBE-${i}`, type: 'probe', siteId: site.id })) });
+      for (const r of RULES.slice(0, 4)) await prisma.rule.create({ data: { name: r.name, kind: r.kind, assetType: 'pump', definition: r.definition as object } });
+      const probeRule = await prisma.rule.create({
+        data: { name: 'probe alarm', kind: 'threshold', assetType: 'probe', definition: { schemaVersion: 1, metric: 'alarmProbe', operator: '>', value: 0, holdSeconds: 0, hysteresis: 0, consecutive: 1, severity: 'critical', priority: 'urgent' } },
+      });
+      await platform.engine.reload();
+
+      // background load in its own process
+      const child = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const messages = LOAD_RATE * LOAD_SECONDS;
+      const job: PublisherJob = { url: platform.mqttUrl!, site: 'RB', assets: loadAssets, messages, connections: 4, rate: LOAD_RATE, baseTs: Date.now() - 10 * 60_000 - (messages / 200) * 5, tsStepMs: 5, clientIdPrefix: 'load', ruleEvents: false };
+      const events = new Map<string, () => void>();
+      child.on('message', (m: ChildMessage) => events.get(m.type)?.());
+      const wait = (type: string): Promise<void> => new Promise((r) => events.set(type, r));
+      const ready = wait('ready');
+      child.send({ type: 'run', ...job } satisfies ParentMessage);
+      await ready;
+      const done = wait('done');
+      child.send({ type: 'go' } satisfies ParentMessage);
+      const loadStart = Date.now();
+
+      // probes: one alarm reading for a fresh asset every (load time / probes)
+      const probe = await mqtt.connectAsync(platform.mqttUrl!, { protocolVersion: 4 });
+      await new Promise((r) => setTimeout(r, 2000)); // past the warm-up
+      const gap = Math.max(10, ((LOAD_SECONDS - 4) * 1000) / PROBES);
+      for (let i = 0; i < PROBES; i++) {
+        probe.publish(`plant/RB/PROBE-${i}/telemetry`, JSON.stringify({ ts: Date.now(), metrics: { alarmProbe: 1 } }), { qos: 0 });
+        await new Promise((r) => setTimeout(r, gap));
+      }
+      await done;
+      const loadSeconds = (Date.now() - loadStart) / 1000;
+      child.send({ type: 'exit' } satisfies ParentMessage);
+      await platform.pipeline!.drain();
+      await probe.endAsync();
+      const rows = await prisma.$queryRawUnsafe<{ ms: number }[]>(
+        'SELECT EXTRACT(EPOCH FROM (created_at - requested_at)) * 1000 AS ms FROM work_orders WHERE rule_id = $1',
+        probeRule.id,
+      );
+      const lat = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
+      const counters = platform.pipeline!.counters();
+      return {
+        loadRate: LOAD_RATE,
+        loadAchievedPerS: Math.round(counters.accepted / loadSeconds),
+        probes: PROBES,
+        workOrders: lat.length,
+        p50Ms: Math.round(quantile(lat, 0.5) * 10) / 10,
+        p99Ms: Math.round(quantile(lat, 0.99) * 10) / 10,
+        maxMs: Math.round((lat.at(-1) ?? NaN) * 10) / 10,
+      };
+    } finally {
+      await platform.stop();
+    }
+  } finally {
+    await services.stop();
+  }
+}
+
+const a = await partA();
+say('part B: alarm → work order latency under load');
+const b = await partB();
+const result = { machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, a, b };
+if (argv.json) console.log(JSON.stringify(result));
+else {
+  console.log(`Rules benchmark — ${ASSETS} assets × ${RULES.length} rules, ${STEPS} readings per asset and metric`);
+  console.log(`machine: ${result.machine.cpu} × ${result.machine.cores}, ${result.machine.memGiB} GiB, Node ${result.machine.node}`);
+  console.log(`  pure evaluate()                 ${a.pureEvalsPerS.toLocaleString('en')} evaluations/s (${a.pureEvaluations.toLocaleString('en')} evaluations)`);
+  console.log(`  engine, warm state cache        ${a.engineWarmEvalsPerS.toLocaleString('en')} evaluations/s (= ${a.engineReadingsPerS.toLocaleString('en')} readings/s with 5 rules each)`);
+  console.log(`  engine, first readings (cold)   ${a.engineColdStepS} s for one reading of each metric on ${ASSETS} assets (state loaded from the database)`);
+  console.log(`Alarm reading → committed work order while ingesting ${b.loadRate}/s (achieved ${b.loadAchievedPerS}/s) on PostgreSQL + InfluxDB`);
+  console.log(`  ${b.workOrders}/${b.probes} work orders   p50 ${b.p50Ms} ms   p99 ${b.p99Ms} ms   max ${b.maxMs} ms   (target p99 ≤ 50 ms)`);
+}
+process.exit(0);
