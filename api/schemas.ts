@@ -122,7 +122,14 @@ export const WorkOrderSchema = Type.Object({
 });
 
 /** Kinds a rule can be created with. */
-export const RULE_KIND = Type.Union([Type.Literal('threshold'), Type.Literal('usage'), Type.Literal('alarm'), Type.Literal('calendar')]);
+export const RULE_KIND = Type.Union([
+  Type.Literal('threshold'),
+  Type.Literal('usage'),
+  Type.Literal('alarm'),
+  Type.Literal('calendar'),
+  Type.Literal('trend'),
+  Type.Literal('anomaly'),
+]);
 /** Every kind the database knows (responses). */
 export const RULE_KIND_STORED = Type.Union([
   Type.Literal('threshold'),
@@ -158,7 +165,9 @@ export const RuleBody = Type.Object(
         'threshold: {metric, operator, value, holdSeconds?, hysteresis?, consecutive?, severity, priority, title?}; ' +
         'usage: {metric, every, startAt?, tolerance?, interval?: floating|fixed, rollover?, calendar?: {every, unit}, priority, title?}; ' +
         'calendar: {every, unit: day|week|month, anchor?, leadDays?, interval?: fixed|floating, priority, title?}; ' +
-        'alarm: {mappings: [{deviceCodes, faultCode, severity, createWorkOrder?, workOrder: {title, priority, description?}}]}',
+        'alarm: {mappings: [{deviceCodes, faultCode, severity, createWorkOrder?, workOrder: {title, priority, description?}}]}; ' +
+        'trend: {metric, windowSeconds, minPoints, threshold, direction: rising|falling, leadTimeSeconds, minR2?, severity, priority, title?}; ' +
+        'anomaly: {metric, method: robust_z|ewma, windowSize, minPoints, zThreshold?, ewmaAlpha?, ewmaK?, consecutive?, minSigma?, severity, priority, title?}',
     }),
   },
   { additionalProperties: false },

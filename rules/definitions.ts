@@ -4,6 +4,10 @@
  */
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { ANOMALY_DEFAULTS, AnomalyDefinition, anomalyDefinitionErrors } from './anomaly.ts';
+import { TREND_DEFAULTS, TrendDefinition } from './trend.ts';
+
+export { AnomalyDefinition, TrendDefinition };
 
 export const SEVERITY = Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]);
 export const PRIORITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
@@ -93,12 +97,19 @@ export const AlarmDefinition = Type.Object(
 );
 export type AlarmDefinition = Static<typeof AlarmDefinition>;
 
-export type RuleKind = 'threshold' | 'usage' | 'alarm' | 'calendar';
-export type Definition = ThresholdDefinition | UsageDefinition | AlarmDefinition | CalendarDefinition;
+export type RuleKind = 'threshold' | 'usage' | 'alarm' | 'calendar' | 'trend' | 'anomaly';
+export type Definition = ThresholdDefinition | UsageDefinition | AlarmDefinition | CalendarDefinition | TrendDefinition | AnomalyDefinition;
 
-const validators = { threshold: Compile(ThresholdDefinition), usage: Compile(UsageDefinition), alarm: Compile(AlarmDefinition), calendar: Compile(CalendarDefinition) };
+const validators = {
+  threshold: Compile(ThresholdDefinition),
+  usage: Compile(UsageDefinition),
+  alarm: Compile(AlarmDefinition),
+  calendar: Compile(CalendarDefinition),
+  trend: Compile(TrendDefinition),
+  anomaly: Compile(AnomalyDefinition),
+};
 
-export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1, alarm: 1, calendar: 1 };
+export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1, alarm: 1, calendar: 1, trend: 1, anomaly: 1 };
 
 /** Kinds this build can evaluate (the database may hold kinds of a newer build). */
 export const isRuleKind = (k: string): k is RuleKind => k in validators;
@@ -123,7 +134,11 @@ export function checkDefinition(kind: RuleKind, input: unknown): DefinitionCheck
         ? { startAt: 0, tolerance: 0, interval: 'floating', ...upgraded }
         : kind === 'calendar'
           ? { leadDays: 0, interval: 'fixed', ...upgraded }
-          : {
+          : kind === 'trend'
+            ? { ...TREND_DEFAULTS, ...upgraded }
+            : kind === 'anomaly'
+              ? { ...ANOMALY_DEFAULTS, ...upgraded }
+              : {
             ...upgraded,
             mappings: Array.isArray(upgraded.mappings)
               ? upgraded.mappings.map((m: unknown) => (typeof m === 'object' && m !== null ? { createWorkOrder: true, ...m } : m))
@@ -138,6 +153,10 @@ export function checkDefinition(kind: RuleKind, input: unknown): DefinitionCheck
           if (seen.has(c)) return { ok: false, errors: [{ path: '/mappings', message: `device code ${c} is mapped twice` }] };
           seen.add(c);
         }
+    }
+    if (kind === 'anomaly') {
+      const errors = anomalyDefinitionErrors(withDefaults as unknown as AnomalyDefinition);
+      if (errors.length > 0) return { ok: false, errors };
     }
     return { ok: true, definition: withDefaults as Definition };
   }

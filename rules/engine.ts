@@ -41,6 +41,9 @@ export interface RuleEffects {
   clearAlarm(activeKey: string, at: Date): Promise<unknown>;
 }
 
+const READING_KINDS: ReadonlySet<Rule['kind']> = new Set(['threshold', 'usage', 'trend', 'anomaly']);
+const isReadingRule = (rule: Rule): rule is ReadingRule => READING_KINDS.has(rule.kind);
+
 export interface EngineReading extends Reading {
   assetType: string;
 }
@@ -106,7 +109,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
 
   /** Reading rules of this asset that watch this metric. */
   function rulesFor(r: EngineReading): ReadingRule[] {
-    return scoped(r.assetId, r.assetType).filter((rule): rule is ReadingRule => (rule.kind === 'threshold' || rule.kind === 'usage') && rule.definition.metric === r.metric);
+    return scoped(r.assetId, r.assetType).filter((rule): rule is ReadingRule => isReadingRule(rule) && rule.definition.metric === r.metric);
   }
 
   async function loadStates(pairs: { ruleId: string; assetId: string }[]): Promise<void> {
@@ -120,7 +123,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     for (const p of missing) {
       const k = key(p.ruleId, p.assetId);
       const rule = rulesById.get(p.ruleId);
-      if (!states.has(k) && rule && (rule.kind === 'threshold' || rule.kind === 'usage')) states.set(k, initialState(rule));
+      if (!states.has(k) && rule && isReadingRule(rule)) states.set(k, initialState(rule));
     }
   }
 

@@ -2,7 +2,9 @@
  * evaluate(rule, state, reading, now): the pure heart of the rules engine.
  * Same inputs → same outputs; no clock, no I/O. Callers persist `state` and act on `decisions`.
  */
+import { evaluateAnomaly, initialAnomalyState } from './anomaly.ts';
 import type { ThresholdDefinition } from './definitions.ts';
+import { evaluateTrend, initialTrendState } from './trend.ts';
 import type {
   AlarmRule,
   CalendarRule,
@@ -22,14 +24,30 @@ import type {
 export const openKeyFor = (ruleId: string, assetId: string): string => `rule:${ruleId}:asset:${assetId}`;
 
 export function initialState(rule: ReadingRule): RuleState {
-  return rule.kind === 'threshold' ? { kind: 'threshold', phase: 'normal' } : { kind: 'usage', lastPmValue: rule.definition.startAt };
+  switch (rule.kind) {
+    case 'threshold':
+      return { kind: 'threshold', phase: 'normal' };
+    case 'usage':
+      return { kind: 'usage', lastPmValue: rule.definition.startAt };
+    case 'trend':
+      return initialTrendState();
+    case 'anomaly':
+      return initialAnomalyState();
+  }
 }
 
 export function evaluate(rule: ReadingRule, state: RuleState | undefined, reading: Reading, now: Date): Evaluation {
   if (reading.metric !== rule.definition.metric) return { state: state ?? initialState(rule), decisions: [], changed: false };
-  return rule.kind === 'threshold'
-    ? evaluateThreshold(rule, state?.kind === 'threshold' ? state : undefined, reading, now)
-    : evaluateUsage(rule, state?.kind === 'usage' ? state : undefined, reading, now);
+  switch (rule.kind) {
+    case 'threshold':
+      return evaluateThreshold(rule, state?.kind === 'threshold' ? state : undefined, reading, now);
+    case 'usage':
+      return evaluateUsage(rule, state?.kind === 'usage' ? state : undefined, reading, now);
+    case 'trend':
+      return evaluateTrend(rule, state?.kind === 'trend' ? state : undefined, reading, now);
+    case 'anomaly':
+      return evaluateAnomaly(rule, state?.kind === 'anomaly' ? state : undefined, reading, now);
+  }
 }
 
 export function breaches(d: Pick<ThresholdDefinition, 'operator' | 'value'>, v: number): boolean {

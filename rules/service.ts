@@ -150,7 +150,9 @@ export function createRuleService(deps: { prisma: Db; onChange?: () => void }) {
         rule = { id: 'draft', name: draft.name ?? 'draft rule', kind: draft.kind, version: 0, definition: validated(draft.kind, draft.definition) } as unknown as ReadingRule;
         scope = { assetId: null, assetType: null };
       }
-      if ((rule.kind as string) === 'alarm') throw new AppError('validation', 'alarm-mapping rules react to device alarms, not telemetry; backtest threshold or usage rules');
+      if (!['threshold', 'usage', 'trend', 'anomaly'].includes(rule.kind)) {
+        throw new AppError('validation', `${rule.kind} rules do not evaluate telemetry; backtest threshold, usage, trend or anomaly rules`);
+      }
       const assetId = input.assetId ?? (input.assetType ? null : scope.assetId);
       const assetType = input.assetType ?? (input.assetId ? null : scope.assetType);
       if (!assetId && !assetType) throw new AppError('validation', 'a draft needs assetId or assetType to run against');

@@ -1,5 +1,7 @@
 /** Plain types of the rules core. No I/O anywhere under rules/ except engine.ts. */
+import type { AnomalyDefinition, AnomalyExplanationInputs, AnomalyState } from './anomaly.ts';
 import type { AlarmDefinition, CalendarDefinition, Definition, RuleKind, ThresholdDefinition, UsageDefinition } from './definitions.ts';
+import type { TrendDefinition, TrendExplanationInputs, TrendState } from './trend.ts';
 
 export interface RuleRef {
   id: string;
@@ -25,8 +27,16 @@ export interface CalendarRule extends RuleRef {
   kind: 'calendar';
   definition: CalendarDefinition;
 }
+export interface TrendRule extends RuleRef {
+  kind: 'trend';
+  definition: TrendDefinition;
+}
+export interface AnomalyRule extends RuleRef {
+  kind: 'anomaly';
+  definition: AnomalyDefinition;
+}
 /** Rules evaluated on telemetry readings. */
-export type ReadingRule = ThresholdRule | UsageRule;
+export type ReadingRule = ThresholdRule | UsageRule | TrendRule | AnomalyRule;
 export type Rule = ReadingRule | AlarmRule | CalendarRule;
 
 export interface CalendarState {
@@ -76,7 +86,7 @@ export interface UsageState {
   lastPmAt?: number;
 }
 
-export type RuleState = ThresholdState | UsageState | CalendarState;
+export type RuleState = ThresholdState | UsageState | CalendarState | TrendState | AnomalyState;
 
 /** Why an automatic work order exists: enough to reproduce the decision. */
 export interface Explanation {
@@ -108,7 +118,8 @@ export interface Explanation {
     trigger?: 'meter' | 'calendar';
     deviceSeverity?: string;
     message?: string;
-  };
+  } & TrendExplanationInputs &
+    AnomalyExplanationInputs;
   summary: string;
 }
 
