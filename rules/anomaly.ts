@@ -18,14 +18,10 @@
  * forget "2 of 3"); the baseline and the EWMA are soft state (see hydrateAnomalyState).
  */
 import { Type, type Static } from 'typebox';
+import { METRIC, PRIORITY, SEVERITY } from './schema-parts.ts';
 import { openKeyFor } from './evaluate.ts';
 import { type Ewma, ewmaSdFactor, ewmaUpdate, mean, robustZ, sampleSd } from './stats.ts';
 import type { Decision, Explanation, Reading } from './types.ts';
-
-// Local copies (see trend.ts: importing them from definitions.ts would create a module cycle).
-const SEVERITY = Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]);
-const PRIORITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
-const METRIC = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$', description: 'metric name as sent in telemetry' });
 
 export const AnomalyDefinition = Type.Object(
   {

@@ -9,9 +9,9 @@ import { TREND_DEFAULTS, TrendDefinition } from './trend.ts';
 
 export { AnomalyDefinition, TrendDefinition };
 
-export const SEVERITY = Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]);
-export const PRIORITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
-const METRIC = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$', description: 'metric name as sent in telemetry' });
+import { METRIC, PRIORITY, SEVERITY } from './schema-parts.ts';
+
+export { PRIORITY, SEVERITY };
 
 export const ThresholdDefinition = Type.Object(
   {

@@ -14,15 +14,11 @@
  *    rebuilding them after a restart from the telemetry store).
  */
 import { Type, type Static } from 'typebox';
+import { METRIC, PRIORITY, SEVERITY } from './schema-parts.ts';
 import { openKeyFor } from './evaluate.ts';
 import { linearRegression, type Point } from './stats.ts';
 import type { Decision, Explanation, Reading } from './types.ts';
 
-// Local copies of definitions.ts' SEVERITY/PRIORITY/METRIC: importing them from definitions.ts would
-// make a module cycle (definitions.ts imports this schema) that breaks at load time.
-const SEVERITY = Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]);
-const PRIORITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
-const METRIC = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$', description: 'metric name as sent in telemetry' });
 
 export const TrendDefinition = Type.Object(
   {
