@@ -129,16 +129,10 @@ export const RULE_KIND = Type.Union([
   Type.Literal('calendar'),
   Type.Literal('trend'),
   Type.Literal('anomaly'),
+  Type.Literal('composite'),
 ]);
-/** Every kind the database knows (responses). */
-export const RULE_KIND_STORED = Type.Union([
-  Type.Literal('threshold'),
-  Type.Literal('usage'),
-  Type.Literal('alarm'),
-  Type.Literal('calendar'),
-  Type.Literal('trend'),
-  Type.Literal('anomaly'),
-]);
+/** Every kind the database knows (responses); today the same as the kinds that can be created. */
+export const RULE_KIND_STORED = RULE_KIND;
 
 export const RuleSchema = Type.Object({
   id: Uuid,
@@ -167,7 +161,8 @@ export const RuleBody = Type.Object(
         'calendar: {every, unit: day|week|month, anchor?, leadDays?, interval?: fixed|floating, priority, title?}; ' +
         'alarm: {mappings: [{deviceCodes, faultCode, severity, createWorkOrder?, workOrder: {title, priority, description?}}]}; ' +
         'trend: {metric, windowSeconds, minPoints, threshold, direction: rising|falling, leadTimeSeconds, minR2?, severity, priority, title?}; ' +
-        'anomaly: {metric, method: robust_z|ewma, windowSize, minPoints, zThreshold?, ewmaAlpha?, ewmaK?, consecutive?, minSigma?, severity, priority, title?}',
+        'anomaly: {metric, method: robust_z|ewma, windowSize, minPoints, zThreshold?, ewmaAlpha?, ewmaK?, consecutive?, minSigma?, severity, priority, title?}; ' +
+        'composite: {combine: and|or, conditions: [{metric, operator, value}], holdSeconds?, maxAgeSeconds?, severity, priority, title?}',
     }),
   },
   { additionalProperties: false },

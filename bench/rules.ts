@@ -21,7 +21,7 @@ import { systemClock } from '../platform/clock.ts';
 import { openDatabase } from '../platform/db/database.ts';
 import { evaluate } from '../rules/evaluate.ts';
 import { createRulesEngine, type EngineReading } from '../rules/engine.ts';
-import type { ReadingRule, RuleState } from '../rules/types.ts';
+import type { RuleState, SingleMetricRule } from '../rules/types.ts';
 import { startLocalServices } from '../test/services/local-services.ts';
 import type { ChildMessage, ParentMessage, PublisherJob } from './publisher.ts';
 
@@ -66,7 +66,7 @@ interface PartA {
 async function partA(): Promise<PartA> {
   const t0 = Date.now() - 3600_000;
   // pure core
-  const rules = RULES.map((r, k) => ({ id: `r${k}`, name: r.name, version: 1, kind: r.kind, definition: r.definition }) as unknown as ReadingRule);
+  const rules = RULES.map((r, k) => ({ id: `r${k}`, name: r.name, version: 1, kind: r.kind, definition: r.definition }) as unknown as SingleMetricRule);
   const states = new Map<string, RuleState>();
   let evals = 0;
   let started = process.hrtime.bigint();

@@ -5,7 +5,7 @@
  *  - an order counts as resolved when its alarm clears (so a later episode is a new order);
  *  - a usage PM order is completed at the reading that triggered it (floating interval restarts there).
  */
-import { evaluate, pmCompleted } from './evaluate.ts';
+import { evaluate, metricsOf, pmCompleted } from './evaluate.ts';
 import type { Explanation, ReadingRule, RuleState, UsageState } from './types.ts';
 
 /** What the backtest needs from the telemetry store (the TelemetryStore port satisfies it). */
@@ -55,7 +55,7 @@ export async function backtest(opts: {
 }): Promise<BacktestResult> {
   const started = Date.now();
   const { rule } = opts;
-  const metric = rule.definition.metric;
+  const metrics = metricsOf(rule);
   const orders: WouldBeOrder[] = [];
   let readings = 0;
   let raised = 0;
@@ -64,12 +64,23 @@ export async function backtest(opts: {
   for (const [i, asset] of opts.assets.entries()) {
     let state: RuleState | undefined;
     const open = new Map<string, WouldBeOrder>();
-    let from = opts.from;
+    const cursors = new Map(metrics.map((m) => [m, opts.from]));
     for (;;) {
-      const page = await opts.source.query({ asset: asset.code, metric, from, to: opts.to, limit: PAGE });
+      // one page per metric, merged in time order (a composite rule watches several)
+      const pages = await Promise.all(metrics.map(async (metric) => ({ metric, rows: await opts.source.query({ asset: asset.code, metric, from: cursors.get(metric)!, to: opts.to, limit: PAGE }) })));
+      const full = pages.filter((p) => p.rows.length === PAGE);
+      // with several metrics, only merge up to the earliest page end so the order stays exact
+      const horizon = full.length > 0 ? Math.min(...full.map((p) => p.rows[p.rows.length - 1]!.ts.getTime())) : Infinity;
+      const page = pages
+        .flatMap((p) => p.rows.filter((row) => row.ts.getTime() <= horizon).map((row) => ({ metric: p.metric, ...row })))
+        .sort((a, b) => a.ts.getTime() - b.ts.getTime());
+      for (const p of pages) {
+        const consumed = p.rows.filter((row) => row.ts.getTime() <= horizon);
+        if (consumed.length > 0) cursors.set(p.metric, new Date(consumed[consumed.length - 1]!.ts.getTime() + 1));
+      }
       for (const p of page) {
         readings++;
-        const r = evaluate(rule, state, { assetId: asset.id, assetCode: asset.code, metric, value: p.value, ts: p.ts }, p.ts);
+        const r = evaluate(rule, state, { assetId: asset.id, assetCode: asset.code, metric: p.metric, value: p.value, ts: p.ts }, p.ts);
         state = r.state;
         for (const d of r.decisions) {
           if (d.type === 'clear') {
@@ -93,8 +104,7 @@ export async function backtest(opts: {
           }
         }
       }
-      if (page.length < PAGE || orders.length >= maxOrders) break;
-      from = new Date(page[page.length - 1]!.ts.getTime() + 1);
+      if (full.length === 0 || orders.length >= maxOrders) break;
     }
     opts.onProgress?.(i + 1, opts.assets.length, readings);
     if (orders.length >= maxOrders) break;

@@ -5,6 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ANOMALY_DEFAULTS, AnomalyDefinition, anomalyDefinitionErrors } from './anomaly.ts';
+import { COMPOSITE_DEFAULTS, CompositeDefinition } from './composite.ts';
 import { TREND_DEFAULTS, TrendDefinition } from './trend.ts';
 
 export { AnomalyDefinition, TrendDefinition };
@@ -97,8 +98,8 @@ export const AlarmDefinition = Type.Object(
 );
 export type AlarmDefinition = Static<typeof AlarmDefinition>;
 
-export type RuleKind = 'threshold' | 'usage' | 'alarm' | 'calendar' | 'trend' | 'anomaly';
-export type Definition = ThresholdDefinition | UsageDefinition | AlarmDefinition | CalendarDefinition | TrendDefinition | AnomalyDefinition;
+export type RuleKind = 'threshold' | 'usage' | 'alarm' | 'calendar' | 'trend' | 'anomaly' | 'composite';
+export type Definition = ThresholdDefinition | UsageDefinition | AlarmDefinition | CalendarDefinition | TrendDefinition | AnomalyDefinition | CompositeDefinition;
 
 const validators = {
   threshold: Compile(ThresholdDefinition),
@@ -107,14 +108,29 @@ const validators = {
   calendar: Compile(CalendarDefinition),
   trend: Compile(TrendDefinition),
   anomaly: Compile(AnomalyDefinition),
+  composite: Compile(CompositeDefinition),
 };
 
-export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1, alarm: 1, calendar: 1, trend: 1, anomaly: 1 };
+export const CURRENT_SCHEMA_VERSION: Record<RuleKind, number> = { threshold: 1, usage: 1, alarm: 1, calendar: 1, trend: 1, anomaly: 1, composite: 1 };
+
+/** Each kind's defaults, applied under what the planner wrote. */
+const WITH_DEFAULTS: Record<RuleKind, (d: Record<string, unknown>) => Record<string, unknown>> = {
+  threshold: (d) => ({ holdSeconds: 0, hysteresis: 0, consecutive: 1, ...d }),
+  usage: (d) => ({ startAt: 0, tolerance: 0, interval: 'floating', ...d }),
+  calendar: (d) => ({ leadDays: 0, interval: 'fixed', ...d }),
+  trend: (d) => ({ ...TREND_DEFAULTS, ...d }),
+  anomaly: (d) => ({ ...ANOMALY_DEFAULTS, ...d }),
+  composite: (d) => ({ ...COMPOSITE_DEFAULTS, ...d }),
+  alarm: (d) => ({
+    ...d,
+    mappings: Array.isArray(d.mappings) ? d.mappings.map((m: unknown) => (typeof m === 'object' && m !== null ? { createWorkOrder: true, ...m } : m)) : d.mappings,
+  }),
+};
 
 /** Kinds this build can evaluate (the database may hold kinds of a newer build). */
 export const isRuleKind = (k: string): k is RuleKind => k in validators;
 
-/** Upgrade path for stored definitions (ThingsBoard's upgrade(fromVersion)); v1 is current for both kinds. */
+/** Upgrade path for stored definitions (ThingsBoard's upgrade(fromVersion)); v1 is current for every kind. */
 export function upgradeDefinition(kind: RuleKind, raw: Record<string, unknown>): Record<string, unknown> {
   const v = typeof raw.schemaVersion === 'number' ? raw.schemaVersion : 1;
   if (v > CURRENT_SCHEMA_VERSION[kind]) throw new Error(`${kind} definition schemaVersion ${v} is newer than this build understands`);
@@ -127,23 +143,7 @@ export type DefinitionCheck = { ok: true; definition: Definition } | { ok: false
 export function checkDefinition(kind: RuleKind, input: unknown): DefinitionCheck {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { ok: false, errors: [{ path: '', message: 'definition must be an object' }] };
   const upgraded = upgradeDefinition(kind, input as Record<string, unknown>);
-  const withDefaults =
-    kind === 'threshold'
-      ? { holdSeconds: 0, hysteresis: 0, consecutive: 1, ...upgraded }
-      : kind === 'usage'
-        ? { startAt: 0, tolerance: 0, interval: 'floating', ...upgraded }
-        : kind === 'calendar'
-          ? { leadDays: 0, interval: 'fixed', ...upgraded }
-          : kind === 'trend'
-            ? { ...TREND_DEFAULTS, ...upgraded }
-            : kind === 'anomaly'
-              ? { ...ANOMALY_DEFAULTS, ...upgraded }
-              : {
-            ...upgraded,
-            mappings: Array.isArray(upgraded.mappings)
-              ? upgraded.mappings.map((m: unknown) => (typeof m === 'object' && m !== null ? { createWorkOrder: true, ...m } : m))
-              : upgraded.mappings,
-          };
+  const withDefaults = WITH_DEFAULTS[kind](upgraded);
   const validator = validators[kind];
   if (validator.Check(withDefaults)) {
     if (kind === 'alarm') {

@@ -9,7 +9,7 @@ import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { checkDefinition, isRuleKind, type CalendarDefinition, type UsageDefinition } from './definitions.ts';
-import { calendarCompleted, evaluate, evaluateCalendar, evaluateDeviceAlarm, evaluateUsageTick, initialState, pmCompleted } from './evaluate.ts';
+import { calendarCompleted, evaluate, evaluateCalendar, evaluateDeviceAlarm, evaluateUsageTick, initialState, metricsOf, pmCompleted } from './evaluate.ts';
 import type { AlarmRule, CalendarState, Decision, DeviceAlarm, Evaluation, RaiseDecision, Reading, ReadingRule, Rule, RuleState, UsageState } from './types.ts';
 
 /** What the engine needs from maintenance (ids cross the boundary, not internals). */
@@ -41,7 +41,7 @@ export interface RuleEffects {
   clearAlarm(activeKey: string, at: Date): Promise<unknown>;
 }
 
-const READING_KINDS: ReadonlySet<Rule['kind']> = new Set(['threshold', 'usage', 'trend', 'anomaly']);
+const READING_KINDS: ReadonlySet<Rule['kind']> = new Set(['threshold', 'usage', 'trend', 'anomaly', 'composite']);
 const isReadingRule = (rule: Rule): rule is ReadingRule => READING_KINDS.has(rule.kind);
 
 export interface EngineReading extends Reading {
@@ -109,7 +109,7 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
 
   /** Reading rules of this asset that watch this metric. */
   function rulesFor(r: EngineReading): ReadingRule[] {
-    return scoped(r.assetId, r.assetType).filter((rule): rule is ReadingRule => isReadingRule(rule) && rule.definition.metric === r.metric);
+    return scoped(r.assetId, r.assetType).filter((rule): rule is ReadingRule => isReadingRule(rule) && metricsOf(rule).includes(r.metric));
   }
 
   async function loadStates(pairs: { ruleId: string; assetId: string }[]): Promise<void> {

@@ -3,6 +3,7 @@
  * Same inputs → same outputs; no clock, no I/O. Callers persist `state` and act on `decisions`.
  */
 import { evaluateAnomaly, initialAnomalyState } from './anomaly.ts';
+import { compositeMetrics, evaluateComposite } from './composite.ts';
 import type { ThresholdDefinition } from './definitions.ts';
 import { evaluateTrend, initialTrendState } from './trend.ts';
 import type {
@@ -33,10 +34,16 @@ export function initialState(rule: ReadingRule): RuleState {
       return initialTrendState();
     case 'anomaly':
       return initialAnomalyState();
+    case 'composite':
+      return { kind: 'composite', phase: 'normal', latest: {} };
   }
 }
 
+/** The metrics a reading rule watches. */
+export const metricsOf = (rule: ReadingRule): string[] => (rule.kind === 'composite' ? compositeMetrics(rule.definition) : [rule.definition.metric]);
+
 export function evaluate(rule: ReadingRule, state: RuleState | undefined, reading: Reading, now: Date): Evaluation {
+  if (rule.kind === 'composite') return evaluateComposite(rule, state?.kind === 'composite' ? state : undefined, reading);
   if (reading.metric !== rule.definition.metric) return { state: state ?? initialState(rule), decisions: [], changed: false };
   switch (rule.kind) {
     case 'threshold':

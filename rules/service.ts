@@ -150,8 +150,8 @@ export function createRuleService(deps: { prisma: Db; onChange?: () => void }) {
         rule = { id: 'draft', name: draft.name ?? 'draft rule', kind: draft.kind, version: 0, definition: validated(draft.kind, draft.definition) } as unknown as ReadingRule;
         scope = { assetId: null, assetType: null };
       }
-      if (!['threshold', 'usage', 'trend', 'anomaly'].includes(rule.kind)) {
-        throw new AppError('validation', `${rule.kind} rules do not evaluate telemetry; backtest threshold, usage, trend or anomaly rules`);
+      if (!['threshold', 'usage', 'trend', 'anomaly', 'composite'].includes(rule.kind)) {
+        throw new AppError('validation', `${rule.kind} rules do not evaluate telemetry; backtest threshold, usage, trend, anomaly or composite rules`);
       }
       const assetId = input.assetId ?? (input.assetType ? null : scope.assetId);
       const assetType = input.assetType ?? (input.assetId ? null : scope.assetType);

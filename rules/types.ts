@@ -1,6 +1,7 @@
 /** Plain types of the rules core. No I/O anywhere under rules/ except engine.ts. */
 import type { AnomalyDefinition, AnomalyExplanationInputs, AnomalyState } from './anomaly.ts';
 import type { AlarmDefinition, CalendarDefinition, Definition, RuleKind, ThresholdDefinition, UsageDefinition } from './definitions.ts';
+import type { CompositeDefinition, CompositeState } from './composite.ts';
 import type { TrendDefinition, TrendExplanationInputs, TrendState } from './trend.ts';
 
 export interface RuleRef {
@@ -36,7 +37,13 @@ export interface AnomalyRule extends RuleRef {
   definition: AnomalyDefinition;
 }
 /** Rules evaluated on telemetry readings. */
-export type ReadingRule = ThresholdRule | UsageRule | TrendRule | AnomalyRule;
+export interface CompositeRule extends RuleRef {
+  kind: 'composite';
+  definition: CompositeDefinition;
+}
+/** Rules with one metric. */
+export type SingleMetricRule = ThresholdRule | UsageRule | TrendRule | AnomalyRule;
+export type ReadingRule = SingleMetricRule | CompositeRule;
 export type Rule = ReadingRule | AlarmRule | CalendarRule;
 
 export interface CalendarState {
@@ -86,7 +93,7 @@ export interface UsageState {
   lastPmAt?: number;
 }
 
-export type RuleState = ThresholdState | UsageState | CalendarState | TrendState | AnomalyState;
+export type RuleState = ThresholdState | UsageState | CalendarState | TrendState | AnomalyState | CompositeState;
 
 /** Why an automatic work order exists: enough to reproduce the decision. */
 export interface Explanation {

@@ -22,7 +22,7 @@ describe('trend and anomaly rules end to end (embedded stores)', () => {
     platform = await startTestPlatform({});
     base = platform.apiUrl!;
     const site = await api<{ id: string }>(base, 'POST', '/sites', { code: 'TA', name: 'TA' });
-    for (const code of ['BEARING-1', 'FLOW-1']) ids[code] = (await api<{ id: string }>(base, 'POST', '/assets', { code, name: code, type: code.split('-')[0]!.toLowerCase(), siteId: site.body.id })).body.id;
+    for (const code of ['BEARING-1', 'FLOW-1', 'MOTOR-1']) ids[code] = (await api<{ id: string }>(base, 'POST', '/assets', { code, name: code, type: code.split('-')[0]!.toLowerCase(), siteId: site.body.id })).body.id;
     const trend = await api<{ id: string; message?: string }>(base, 'POST', '/rules', {
       name: 'Bearing wear',
       kind: 'trend',
@@ -38,6 +38,14 @@ describe('trend and anomaly rules end to end (embedded stores)', () => {
       definition: { metric: 'flow', method: 'robust_z', windowSize: 50, minPoints: 20, zThreshold: 4, consecutive: 1, severity: 'minor', priority: 'medium' },
     });
     expect(anomaly.status, anomaly.body.message).toBe(201);
+    const composite = await api<{ id: string; message?: string }>(base, 'POST', '/rules', {
+      name: 'Motor hot and shaking',
+      kind: 'composite',
+      assetId: ids['MOTOR-1'],
+      definition: { combine: 'and', conditions: [{ metric: 'temperature', operator: '>', value: 80 }, { metric: 'vibration', operator: '>', value: 6 }], severity: 'critical', priority: 'urgent' },
+    });
+    expect(composite.status, composite.body.message).toBe(201);
+    ids.composite = composite.body.id;
     await platform.engine.reload();
     client = await mqtt.connectAsync(platform.mqttUrl!, { protocolVersion: 4 });
   }, 60_000);
@@ -76,6 +84,7 @@ describe('trend and anomaly rules end to end (embedded stores)', () => {
   });
 
   it('a draft trend rule can be backtested over the stored readings', async () => {
+    await platform.telemetry.flush();
     const r = await api<{ workOrders: { assetCode: string }[]; readings: number }>(base, 'POST', '/rules/backtest', {
       draft: { kind: 'trend', definition: { metric: 'vibration', windowSeconds: 3600, minPoints: 10, threshold: 10, direction: 'rising', leadTimeSeconds: 6 * 3600, severity: 'major', priority: 'high' } },
       assetId: ids['BEARING-1'],
@@ -85,5 +94,28 @@ describe('trend and anomaly rules end to end (embedded stores)', () => {
     expect(r.status).toBe(200);
     expect(r.body.readings).toBe(40);
     expect(r.body.workOrders).toHaveLength(1);
+  });
+
+  it('a composite AND rule fires only when both metrics agree, and backtests over both series', async () => {
+    const t0 = Date.now() - 10 * 60_000;
+    await publish('MOTOR-1', { temperature: 90, vibration: 2 }, t0);
+    await publish('MOTOR-1', { temperature: 70, vibration: 7 }, t0 + 10_000);
+    await platform.pipeline!.drain();
+    expect((await api<Page<unknown>>(base, 'GET', `/work-orders?ruleId=${ids.composite}`)).body.total).toBe(0);
+    await publish('MOTOR-1', { temperature: 88 }, t0 + 20_000);
+    await publish('MOTOR-1', { vibration: 7.5 }, t0 + 21_000);
+    const wo = await eventually(async () => (await api<Page<{ priority: string; reason: { summary: string } }>>(base, 'GET', `/work-orders?ruleId=${ids.composite}`)).body.items[0]);
+    expect(wo.priority).toBe('urgent');
+    // vibration 7 from 10 s earlier is still fresh (maxAgeSeconds 300): the temperature reading completes the AND
+    expect(wo.reason.summary).toContain('temperature 88 > 80 ✓ AND vibration 7 > 6 ✓');
+    await platform.telemetry.flush();
+    const bt = await api<{ readings: number; workOrders: unknown[] }>(base, 'POST', '/rules/backtest', {
+      ruleId: ids.composite,
+      from: new Date(t0 - 1000).toISOString(),
+      to: new Date().toISOString(),
+    });
+    expect(bt.status).toBe(200);
+    expect(bt.body.readings).toBe(6);
+    expect(bt.body.workOrders).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addInterval, breaches, calendarCompleted, clears, evaluate, evaluateCalendar, evaluateDeviceAlarm, evaluateUsageTick, pmCompleted } from '../../rules/evaluate.ts';
-import type { AlarmRule, CalendarRule, CalendarState, DeviceAlarm, Reading, RuleState, ThresholdRule, UsageRule, UsageState } from '../../rules/types.ts';
+import { addInterval, breaches, calendarCompleted, clears, evaluate, evaluateCalendar, evaluateDeviceAlarm, evaluateUsageTick, metricsOf, pmCompleted } from '../../rules/evaluate.ts';
+import type { AlarmRule, CalendarRule, CalendarState, CompositeRule, DeviceAlarm, Reading, RuleState, ThresholdRule, UsageRule, UsageState } from '../../rules/types.ts';
 
 const t0 = Date.parse('2026-06-01T00:00:00Z');
 const at = (s: number): Date => new Date(t0 + s * 1000);
@@ -249,5 +249,51 @@ describe('calendar PM and whichever comes first', () => {
     const done = pmCompleted(r.state as UsageState, 505, 'floating', 500, at(7200));
     expect(done).toMatchObject({ lastPmValue: 505, lastPmAt: at(7200).getTime() });
     expect(done.requestedFor).toBeUndefined();
+  });
+});
+
+describe('composite rule', () => {
+  const rule: CompositeRule = {
+    id: 'k1',
+    name: 'Hot and shaking',
+    version: 1,
+    kind: 'composite',
+    definition: {
+      schemaVersion: 1,
+      combine: 'and',
+      conditions: [
+        { metric: 'temperature', operator: '>', value: 80 },
+        { metric: 'vibration', operator: '>', value: 6 },
+      ],
+      holdSeconds: 0,
+      maxAgeSeconds: 60,
+      severity: 'critical',
+      priority: 'urgent',
+    },
+  };
+  const feed = (r: CompositeRule, inputs: [string, number, number][]) => {
+    let state: RuleState | undefined;
+    const decisions = [];
+    for (const [metric, v, s] of inputs) {
+      const e = evaluate(r, state, reading(metric, v, s), at(s));
+      state = e.state;
+      decisions.push(...e.decisions);
+    }
+    return decisions;
+  };
+
+  it('AND needs every condition on fresh values; raises once and clears when one fails', () => {
+    expect(feed(rule, [['temperature', 90, 0]])).toEqual([]);
+    const d = feed(rule, [['temperature', 90, 0], ['vibration', 7, 1], ['temperature', 91, 2], ['vibration', 3, 3]]);
+    expect(d.map((x) => x.type)).toEqual(['raise', 'clear']);
+    expect(d[0]).toMatchObject({ priority: 'urgent', explanation: { kind: 'composite', statistic: { value: 2 } } });
+    expect(d[0]!.type === 'raise' && d[0]!.explanation.summary).toContain('temperature 90 > 80 ✓ AND vibration 7 > 6 ✓');
+  });
+
+  it('a stale value counts as unknown; OR needs only one', () => {
+    expect(feed(rule, [['temperature', 90, 0], ['vibration', 7, 120]])).toEqual([]);
+    const or: CompositeRule = { ...rule, definition: { ...rule.definition, combine: 'or' } };
+    expect(feed(or, [['vibration', 7, 0]])).toHaveLength(1);
+    expect(metricsOf(rule)).toEqual(['temperature', 'vibration']);
   });
 });
