@@ -92,6 +92,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     logger,
     reloadMs: config.rulesReloadMs,
     tickMs: config.rulesTickMs,
+    history: telemetry,
     effects: {
       requestWorkOrder: (req) => workOrders.requestFromCause(req),
       raiseAlarm: (a) => alarms.raise(a),

@@ -10,7 +10,7 @@ import type { Explanation, ReadingRule, RuleState, UsageState } from './types.ts
 
 /** What the backtest needs from the telemetry store (the TelemetryStore port satisfies it). */
 export interface ReadingSource {
-  query(q: { asset: string; metric: string; from: Date; to: Date; limit: number }): Promise<{ ts: Date; value: number }[]>;
+  query(q: { asset: string; metric: string; from: Date; to: Date; limit: number; order?: 'asc' | 'desc' }): Promise<{ ts: Date; value: number }[]>;
 }
 
 export interface BacktestAsset {

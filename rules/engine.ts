@@ -8,6 +8,9 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import { hydrateAnomalyState } from './anomaly.ts';
+import type { ReadingSource } from './backtest.ts';
+import { hydrateTrendState } from './trend.ts';
 import { checkDefinition, isRuleKind, type CalendarDefinition, type UsageDefinition } from './definitions.ts';
 import { calendarCompleted, evaluate, evaluateCalendar, evaluateDeviceAlarm, evaluateUsageTick, initialState, metricsOf, pmCompleted } from './evaluate.ts';
 import type { AlarmRule, CalendarState, Decision, DeviceAlarm, Evaluation, RaiseDecision, Reading, ReadingRule, Rule, RuleState, UsageState } from './types.ts';
@@ -56,7 +59,16 @@ export interface EngineStats {
   errors: number;
 }
 
-export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; clock: Clock; logger: Logger; reloadMs: number; tickMs?: number }) {
+export function createRulesEngine(deps: {
+  prisma: Db;
+  effects: RuleEffects;
+  clock: Clock;
+  logger: Logger;
+  reloadMs: number;
+  tickMs?: number;
+  /** Stored telemetry, to rebuild trend/anomaly windows after a restart. */
+  history?: ReadingSource;
+}) {
   const { prisma, effects, clock } = deps;
   const log = deps.logger.child({ module: 'rules' });
   let byAsset = new Map<string, Rule[]>();
@@ -93,11 +105,17 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     }
     byAsset = nextAsset;
     byType = nextType;
+    // Persisted state is the truth where others change it (completed PM orders, other instances):
+    // usage/calendar states are re-read lazily; so is any state of a changed or removed rule. The
+    // windows of trend/anomaly rules stay cached (rebuilding them costs a telemetry query each).
+    for (const k of states.keys()) {
+      const ruleId = k.slice(0, k.indexOf('|'));
+      const next = nextById.get(ruleId);
+      if (!next || next.version !== rulesById.get(ruleId)?.version || next.kind === 'usage' || next.kind === 'calendar') states.delete(k);
+    }
     rulesById = nextById;
     scopes = nextScopes;
     stats.rules = nextById.size;
-    // persisted state is the truth (other instances and completed PM orders change it): re-read lazily
-    states.clear();
   }
 
   function scoped(assetId: string, assetType: string): Rule[] {
@@ -112,8 +130,13 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     return scoped(r.assetId, r.assetType).filter((rule): rule is ReadingRule => isReadingRule(rule) && metricsOf(rule).includes(r.metric));
   }
 
-  async function loadStates(pairs: { ruleId: string; assetId: string }[]): Promise<void> {
-    const missing = pairs.filter((p) => !states.has(key(p.ruleId, p.assetId)));
+  /**
+   * State for (rule, asset) pairs not in the cache: the persisted state, and for trend/anomaly rules
+   * their window rebuilt from the telemetry store (readings before `before`, the batch's first), so
+   * a restart or another instance taking over loses no window.
+   */
+  async function loadStates(pairs: { ruleId: string; assetId: string; assetCode?: string; before?: Date }[]): Promise<void> {
+    const missing = [...new Map(pairs.filter((p) => !states.has(key(p.ruleId, p.assetId))).map((p) => [key(p.ruleId, p.assetId), p])).values()];
     if (missing.length === 0) return;
     const rows = await prisma.ruleState.findMany({
       where: { OR: missing.map((p) => ({ ruleId: p.ruleId, assetId: p.assetId })) },
@@ -123,7 +146,25 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
     for (const p of missing) {
       const k = key(p.ruleId, p.assetId);
       const rule = rulesById.get(p.ruleId);
-      if (!states.has(k) && rule && isReadingRule(rule)) states.set(k, initialState(rule));
+      if (!rule || !isReadingRule(rule)) continue;
+      if ((rule.kind === 'trend' || rule.kind === 'anomaly') && deps.history && p.assetCode && p.before) {
+        states.set(k, await hydrate(rule, states.get(k), p.assetCode, p.before));
+      } else if (!states.has(k)) states.set(k, initialState(rule));
+    }
+  }
+
+  async function hydrate(rule: Extract<ReadingRule, { kind: 'trend' | 'anomaly' }>, persisted: RuleState | undefined, assetCode: string, before: Date): Promise<RuleState> {
+    const to = new Date(before.getTime() - 1);
+    try {
+      if (rule.kind === 'trend') {
+        const history = await deps.history!.query({ asset: assetCode, metric: rule.definition.metric, from: new Date(to.getTime() - rule.definition.windowSeconds * 1000), to, limit: 10_000 });
+        return hydrateTrendState(rule, persisted?.kind === 'trend' ? persisted : undefined, history);
+      }
+      const latest = await deps.history!.query({ asset: assetCode, metric: rule.definition.metric, from: new Date(to.getTime() - 366 * 86_400_000), to, limit: rule.definition.windowSize, order: 'desc' });
+      return hydrateAnomalyState(rule, persisted?.kind === 'anomaly' ? persisted : undefined, latest.reverse());
+    } catch (err) {
+      log.warn({ rule: rule.id, asset: assetCode, err: (err as Error).message }, 'could not rebuild the rule window from telemetry; starting empty');
+      return persisted ?? initialState(rule);
     }
   }
 
@@ -240,8 +281,8 @@ export function createRulesEngine(deps: { prisma: Db; effects: RuleEffects; cloc
      * batch, and readings already applied are skipped by each state's `lastTs`.
      */
     async onReadings(readings: readonly EngineReading[]): Promise<void> {
-      const pairs: { ruleId: string; assetId: string }[] = [];
-      for (const r of readings) for (const rule of rulesFor(r)) pairs.push({ ruleId: rule.id, assetId: r.assetId });
+      const pairs: { ruleId: string; assetId: string; assetCode: string; before: Date }[] = [];
+      for (const r of readings) for (const rule of rulesFor(r)) pairs.push({ ruleId: rule.id, assetId: r.assetId, assetCode: r.assetCode, before: r.ts });
       if (pairs.length === 0) return;
       await loadStates(pairs);
       const now = clock.now();

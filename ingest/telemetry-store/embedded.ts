@@ -49,7 +49,7 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): TelemetryStore 
       const rows = await opts.prisma.telemetryPoint.findMany({
         where: { assetCode: q.asset, metric: q.metric, ts: { gte: q.from, lte: q.to } },
         select: { ts: true, value: true },
-        orderBy: { ts: 'asc' },
+        orderBy: { ts: q.order ?? 'asc' },
         take: q.limit,
       });
       return rows;

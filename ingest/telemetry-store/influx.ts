@@ -110,7 +110,7 @@ export async function createInfluxStore(opts: InfluxOptions): Promise<TelemetryS
       const sql =
         `SELECT ${influxIdent(q.metric)} FROM ${influxIdent(TELEMETRY_MEASUREMENT)} ` +
         `WHERE ${influxIdent(TAG_ASSET)} = ${influxString(q.asset)} AND time >= ${q.from.getTime()}ms AND time <= ${q.to.getTime()}ms ` +
-        `ORDER BY time ASC LIMIT ${q.limit}`;
+        `ORDER BY time ${q.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ${q.limit}`;
       const body = await influxQuery(sql);
       const values = body.results?.[0]?.series?.[0]?.values ?? [];
       const out: TelemetrySample[] = [];

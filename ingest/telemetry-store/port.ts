@@ -13,6 +13,8 @@ export interface TelemetryQuery {
   from: Date;
   to: Date;
   limit: number;
+  /** asc (default): the first `limit` readings of the range; desc: the latest ones, newest first. */
+  order?: 'asc' | 'desc';
 }
 
 export interface TelemetrySample {
