@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toLineProtocol } from '../../ingest/telemetry-store/influx.ts';
+import { toLineProtocol, toLineProtocolViaPoint } from '../../ingest/telemetry-store/influx.ts';
 import { createWriteBuffer, type WriteBuffer } from '../../ingest/telemetry-store/write-buffer.ts';
 import type { TelemetryPoint } from '../../ingest/telemetry-store/port.ts';
 
@@ -8,6 +8,21 @@ const logger = pino({ level: 'silent' });
 const point = (i: number): TelemetryPoint => ({ site: 's1', asset: 'A', ts: new Date(1_700_000_000_000 + i), fields: { x: i } });
 
 describe('line protocol', () => {
+  it('the fast encoder writes exactly what the client library\'s Point writes', () => {
+    const names = ['plant 1', 'P,1=2', 'a\\b', 'x"y', 'site-7', 'ÄÖ ü', 'tab\there'];
+    let seed = 7;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let i = 0; i < 500; i++) {
+      const p: TelemetryPoint = {
+        site: names[Math.floor(rnd() * names.length)]!,
+        asset: names[Math.floor(rnd() * names.length)]!,
+        ts: new Date(1_700_000_000_000 + Math.floor(rnd() * 1e9)),
+        fields: { [`m ${i % 3}`]: rnd() * 1e6 - 5e5, runHours: Math.floor(rnd() * 1e5), tiny: rnd() * 1e-9 },
+      };
+      expect(toLineProtocol(p)).toBe(toLineProtocolViaPoint(p));
+    }
+  });
+
   it('uses the shared measurement/tag names, ms precision and escapes tag values', () => {
     expect(toLineProtocol({ site: 'plant 1', asset: 'P,1=2', ts: new Date(1732530000000), fields: { runHours: 512.3, temperature: 71 } })).toBe(
       'telemetry,asset=P\\,1\\=2,site=plant\\ 1 runHours=512.3,temperature=71 1732530000000',
