@@ -35,6 +35,7 @@ import { pino } from 'pino';
 import { startPlatform, type Platform } from '../main.ts';
 import { loadConfig } from '../platform/config.ts';
 import { startLocalServices } from '../test/services/local-services.ts';
+import { createTestDatabase } from '../test/helpers/databases.ts';
 import type { ProbeChildMessage, ProbeJob, ProbeParentMessage, ProbeReport } from './probe.ts';
 import type { ChildMessage, ParentMessage, PublisherJob, PublisherReport } from './publisher.ts';
 
@@ -486,23 +487,6 @@ function sqlCounter(): { start(): void; stop(): { statement: string; count: numb
   };
 }
 
-async function createPgDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `bench_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: baseUrl });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
-  await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
-}
 
 async function influxQl(influxUrl: string, db: string | undefined, q: string, method: 'GET' | 'POST' = 'GET'): Promise<{ columns: string[]; values: unknown[][] }[]> {
   const params = new URLSearchParams({ q, epoch: 'ms' });
@@ -591,7 +575,7 @@ interface PipelineResult {
 
 async function runPipeline(databaseUrl: string, influxUrl: string): Promise<PipelineResult> {
   const N = opts.messages;
-  const db = await createPgDatabase(databaseUrl);
+  const db = await createTestDatabase(databaseUrl);
   onCleanup('drop PostgreSQL database', () => db.drop());
   const influxDb = `bench_${randomBytes(6).toString('hex')}`;
   onCleanup('drop InfluxDB database', async () => void (await influxQl(influxUrl, undefined, `DROP DATABASE "${influxDb}"`, 'POST')));
