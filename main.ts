@@ -24,6 +24,7 @@ import { createPresence } from './ingest/presence.ts';
 import { createStaleWatchdog } from './ingest/stale-watchdog.ts';
 import { createAlarmService } from './maintenance/alarms.ts';
 import { createAssetService } from './maintenance/assets.ts';
+import { createInventoryService } from './maintenance/inventory.ts';
 import { createWorkOrderService } from './maintenance/work-orders.ts';
 import { createRulesEngine, type RulesEngine } from './rules/engine.ts';
 import { createRuleService } from './rules/service.ts';
@@ -73,6 +74,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
 
   const alarms = createAlarmService({ prisma: db.prisma, clock, logger });
   const assets = createAssetService({ prisma: db.prisma });
+  const inventory = createInventoryService({ prisma: db.prisma, clock, logger });
   // the engine and the work-order service reference each other (hooks/effects): the closures below
   // run only after both exist
   const workOrders = createWorkOrderService({
@@ -252,7 +254,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   let api: ApiApp | undefined;
   let apiUrl: string | undefined;
   if (roles.has('api')) {
-    api = await buildApi({ assets, workOrders, alarms, rules, credentials, telemetry, clock, health, onAssetsChanged: () => directory?.invalidate() }, logger);
+    api = await buildApi({ assets, workOrders, alarms, inventory, rules, credentials, telemetry, clock, health, onAssetsChanged: () => directory?.invalidate() }, logger);
     const app = api;
     await app.listen({ host: config.httpHost, port: config.httpPort });
     const addr = app.server.address();

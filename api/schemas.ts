@@ -185,3 +185,104 @@ export const AlarmSchema = Type.Object({
   acknowledgedBy: Nullable(Type.String()),
   workOrderId: Nullable(Uuid),
 });
+
+// ── Parts inventory ─────────────────────────────────────────────────────────────────────────────
+export const WAREHOUSE_KIND = Type.Union([Type.Literal('site'), Type.Literal('central'), Type.Literal('van')], { description: 'van = an engineer\'s van stock' });
+export const MOVEMENT_KIND = Type.Union([Type.Literal('receipt'), Type.Literal('issue'), Type.Literal('transfer'), Type.Literal('adjustment'), Type.Literal('return')]);
+export const LEDGER_KIND = Type.Union([
+  Type.Literal('receipt'),
+  Type.Literal('issue'),
+  Type.Literal('transfer_out'),
+  Type.Literal('transfer_in'),
+  Type.Literal('adjustment'),
+  Type.Literal('return'),
+]);
+export const PR_STATUS = Type.Union([Type.Literal('open'), Type.Literal('ordered'), Type.Literal('received'), Type.Literal('cancelled')]);
+
+export const PartSchema = Type.Object({
+  id: Uuid,
+  code: Type.String(),
+  name: Type.String(),
+  unit: Type.String(),
+  unitCost: Nullable(Type.Number()),
+  safetyStock: Type.Integer(),
+  reorderQuantity: Type.Integer(),
+  createdAt: TimestampOut,
+});
+
+export const PartBody = Type.Object(
+  {
+    code: Code,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+    unitCost: Type.Optional(Type.Number({ minimum: 0, maximum: 9_999_999_999 })),
+    safetyStock: Type.Optional(Type.Integer({ minimum: 0, description: 'a purchase request is raised when a warehouse balance falls to or below this (0 = never)' })),
+    reorderQuantity: Type.Optional(Type.Integer({ minimum: 0, description: 'quantity requested; 0 = top up to 2 × safetyStock' })),
+  },
+  { additionalProperties: false },
+);
+
+export const WarehouseSchema = Type.Object({ id: Uuid, code: Type.String(), name: Type.String(), kind: WAREHOUSE_KIND, siteId: Nullable(Type.String()) });
+
+export const WarehouseBody = Type.Object(
+  { code: Code, name: Type.String({ minLength: 1, maxLength: 200 }), kind: Type.Optional(WAREHOUSE_KIND), siteId: Type.Optional(Uuid) },
+  { additionalProperties: false },
+);
+
+export const MovementBody = Type.Object(
+  {
+    kind: MOVEMENT_KIND,
+    partId: Uuid,
+    warehouseId: Uuid,
+    quantity: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000, description: 'positive; for an adjustment a signed, non-zero delta' }),
+    toWarehouseId: Type.Optional(Uuid),
+    workOrderId: Type.Optional(Uuid),
+    reference: Type.Optional(Type.String({ maxLength: 200 })),
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+    actor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const MovementSchema = Type.Object({
+  id: Uuid,
+  seq: Type.Integer(),
+  partId: Uuid,
+  warehouseId: Uuid,
+  kind: LEDGER_KIND,
+  quantity: Type.Integer({ description: 'signed delta' }),
+  balanceAfter: Type.Integer(),
+  transferId: Nullable(Type.String()),
+  workOrderId: Nullable(Type.String()),
+  reference: Nullable(Type.String()),
+  note: Nullable(Type.String()),
+  actor: Nullable(Type.String()),
+  at: TimestampOut,
+});
+
+export const StockSchema = Type.Object({
+  partId: Uuid,
+  partCode: Type.String(),
+  warehouseId: Uuid,
+  warehouseCode: Type.String(),
+  warehouseKind: WAREHOUSE_KIND,
+  quantity: Type.Integer(),
+  belowSafetyStock: Type.Boolean(),
+  updatedAt: TimestampOut,
+});
+
+export const PurchaseRequestSchema = Type.Object({
+  id: Uuid,
+  number: Type.Integer(),
+  partId: Uuid,
+  partCode: Type.String(),
+  warehouseId: Uuid,
+  warehouseCode: Type.String(),
+  quantity: Type.Integer(),
+  status: PR_STATUS,
+  reason: Type.Unknown(),
+  createdAt: TimestampOut,
+  orderedAt: Nullable(TimestampOut),
+  receivedAt: Nullable(TimestampOut),
+  cancelledAt: Nullable(TimestampOut),
+});

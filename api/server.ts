@@ -12,6 +12,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { AssetService } from '../maintenance/assets.ts';
 import type { AlarmService } from '../maintenance/alarms.ts';
 import type { WorkOrderService } from '../maintenance/work-orders.ts';
+import type { InventoryService } from '../maintenance/inventory.ts';
 import type { RuleService } from '../rules/service.ts';
 import type { TelemetryStore } from '../ingest/telemetry-store/port.ts';
 import type { DeviceCredentialService } from '../ingest/device-credentials.ts';
@@ -23,6 +24,7 @@ import { healthRoutes } from './routes/health.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import { workOrderRoutes } from './routes/work-orders.ts';
+import { inventoryRoutes } from './routes/inventory.ts';
 
 export interface HealthReport {
   components: Record<string, { ok: boolean; detail: string }>;
@@ -33,6 +35,7 @@ export interface ApiDeps {
   assets: AssetService;
   workOrders: WorkOrderService;
   alarms: AlarmService;
+  inventory: InventoryService;
   rules: RuleService;
   credentials: DeviceCredentialService;
   telemetry: TelemetryStore;
@@ -54,7 +57,7 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'On-site O&M platform API', version: '0.1.0', description: 'Assets, rules, work orders, alarms and telemetry.' },
-      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'ops' }],
+      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'ops' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -67,5 +70,6 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   workOrderRoutes(app, deps);
   telemetryRoutes(app, deps);
   deviceRoutes(app, deps);
+  inventoryRoutes(app, deps);
   return app;
 }

@@ -17,3 +17,12 @@ export function alarmView<T extends { asset: { code: string } }>(a: T) {
   const { asset, ...rest } = a;
   return { ...rest, assetCode: asset.code };
 }
+
+export function partView<T extends { unitCost: { toNumber(): number } | null }>(p: T) {
+  return { ...p, unitCost: p.unitCost ? p.unitCost.toNumber() : null };
+}
+
+export function purchaseRequestView<T extends { part: { code: string }; warehouse: { code: string } }>(pr: T) {
+  const { part, warehouse, ...rest } = pr;
+  return { ...rest, partCode: part.code, warehouseCode: warehouse.code };
+}
