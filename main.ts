@@ -285,6 +285,13 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   counterTimer.unref();
   stops.unshift(() => clearInterval(counterTimer));
 
+  // SLA sweep: flags overdue orders still waiting (idempotent bulk update; safe on every instance)
+  const slaTimer = setInterval(() => {
+    workOrders.sweepSla().catch((err: unknown) => logger.warn({ err }, 'SLA sweep failed'));
+  }, 60_000);
+  slaTimer.unref();
+  stops.unshift(() => clearInterval(slaTimer));
+
   let stopping: Promise<void> | undefined;
   return {
     config,

@@ -25,7 +25,7 @@ export const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' 
 export const Timestamp = Type.String({ format: 'date-time' });
 /** Response side: a Date, serialised as ISO-8601. */
 export const TimestampOut = Type.Unsafe<Date>({ type: 'string', format: 'date-time' });
-const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+const Nullable = <T extends TSchema>(s: T, options?: { description?: string }) => Type.Union([s, Type.Null()], options);
 
 export const Paging = {
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
@@ -85,7 +85,20 @@ export const AssetBody = Type.Object(
 );
 
 export const PRIORITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
-export const WO_STATUS = Type.Union([Type.Literal('open'), Type.Literal('assigned'), Type.Literal('in_progress'), Type.Literal('completed'), Type.Literal('closed'), Type.Literal('cancelled')]);
+/** `open` is the "new" state; see maintenance/work-order-state.ts for the allowed transitions. */
+export const WO_STATUS = Type.Union([
+  Type.Literal('open'),
+  Type.Literal('assigned'),
+  Type.Literal('accepted'),
+  Type.Literal('en_route'),
+  Type.Literal('in_progress'),
+  Type.Literal('on_hold'),
+  Type.Literal('completed'),
+  Type.Literal('verified'),
+  Type.Literal('closed'),
+  Type.Literal('cancelled'),
+]);
+export const HOLD_REASON = Type.Union([Type.Literal('waiting_parts'), Type.Literal('waiting_customer'), Type.Literal('other')]);
 export const WO_SOURCE = Type.Union([Type.Literal('manual'), Type.Literal('rule'), Type.Literal('pm'), Type.Literal('customer')]);
 
 export const WorkOrderSchema = Type.Object({
@@ -110,6 +123,17 @@ export const WorkOrderSchema = Type.Object({
   completedAt: Nullable(TimestampOut),
   closedAt: Nullable(TimestampOut),
   cancelledAt: Nullable(TimestampOut),
+  acceptedAt: Nullable(TimestampOut),
+  enRouteAt: Nullable(TimestampOut),
+  onHoldAt: Nullable(TimestampOut, { description: 'latest time the order went on hold' }),
+  holdReason: Nullable(HOLD_REASON, { description: 'reason of the latest hold' }),
+  verifiedAt: Nullable(TimestampOut),
+  responseDueAt: Nullable(TimestampOut, { description: 'SLA: accept or start by then (requestedAt + response target for the priority)' }),
+  resolutionDueAt: Nullable(TimestampOut, { description: 'SLA: complete by then; pushed back by time on hold waiting for the customer' }),
+  respondedAt: Nullable(TimestampOut, { description: 'first transition to accepted or in_progress' }),
+  responseBreached: Type.Boolean(),
+  resolutionBreached: Type.Boolean(),
+  pausedMs: Type.Number({ description: 'time spent on hold waiting for the customer (not counted against resolution)' }),
   createdAt: TimestampOut,
   updatedAt: TimestampOut,
   allowedTransitions: Type.Array(WO_STATUS),

@@ -8,7 +8,8 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError, isForeignKeyViolation, isUniqueViolation, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
-import { checkTransition, isTerminal, TIMESTAMP_FOR, type WorkOrderStatus } from './work-order-state.ts';
+import { AWAITING_RESOLUTION, AWAITING_RESPONSE, slaDueTimes, slaOnTransition } from './sla.ts';
+import { checkTransition, isTerminal, TIMESTAMP_FOR, type HoldReason, type WorkOrderStatus } from './work-order-state.ts';
 
 export type Priority = 'low' | 'medium' | 'high' | 'urgent';
 export type Source = 'manual' | 'rule' | 'pm' | 'customer';
@@ -33,6 +34,8 @@ export interface TransitionInput {
   actor?: string | undefined;
   /** Counter reading at completion (PM orders restart their interval from it). */
   meterReading?: number | undefined;
+  /** Required when moving to on_hold (and only then). */
+  holdReason?: HoldReason | undefined;
 }
 
 export interface CompletedOrder {
@@ -71,6 +74,17 @@ export const workOrderSelect = {
   completedAt: true,
   closedAt: true,
   cancelledAt: true,
+  acceptedAt: true,
+  enRouteAt: true,
+  onHoldAt: true,
+  holdReason: true,
+  verifiedAt: true,
+  responseDueAt: true,
+  resolutionDueAt: true,
+  respondedAt: true,
+  responseBreached: true,
+  resolutionBreached: true,
+  pausedMs: true,
   createdAt: true,
   updatedAt: true,
   asset: { select: { code: true, name: true } },
@@ -83,6 +97,8 @@ export interface ListFilter {
   assetId?: string | undefined;
   ruleId?: string | undefined;
   source?: Source | undefined;
+  /** true: response or resolution breached; false: neither (flags as set by transitions and sweepSla). */
+  slaBreached?: boolean | undefined;
   limit: number;
   offset: number;
 }
@@ -98,15 +114,18 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
 
   return {
     async create(input: { title: string; description?: string | undefined; assetId: string; priority?: Priority | undefined; source: 'manual' | 'customer' }) {
+      const requestedAt = clock.now();
+      const priority = input.priority ?? 'medium';
       try {
         const wo = await prisma.workOrder.create({
           data: {
             title: input.title,
             description: input.description ?? null,
             assetId: input.assetId,
-            priority: input.priority ?? 'medium',
+            priority,
             source: input.source,
-            requestedAt: clock.now(),
+            requestedAt,
+            ...slaDueTimes(priority, requestedAt),
             events: { create: { toStatus: 'open', note: `created (${input.source})`, at: clock.now() } },
           },
           select: workOrderSelect,
@@ -136,6 +155,7 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
             openKey: req.openKey,
             reason: req.reason as Prisma.InputJsonValue,
             requestedAt: req.requestedAt,
+            ...slaDueTimes(req.priority, req.requestedAt),
             events: { create: { toStatus: 'open', note: `created by rule ${req.ruleId}`, actor: 'rules-engine', at: clock.now() } },
           },
           select: workOrderSelect,
@@ -157,6 +177,8 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
         ...(f.assetId ? { assetId: f.assetId } : {}),
         ...(f.ruleId ? { ruleId: f.ruleId } : {}),
         ...(f.source ? { source: f.source } : {}),
+        ...(f.slaBreached === true ? { OR: [{ responseBreached: true }, { resolutionBreached: true }] } : {}),
+        ...(f.slaBreached === false ? { responseBreached: false, resolutionBreached: false } : {}),
       };
       const [items, total] = await Promise.all([
         prisma.workOrder.findMany({ where, select: workOrderSelect, orderBy: { number: 'desc' }, take: f.limit, skip: f.offset }),
@@ -181,12 +203,32 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
     async transition(id: string, input: TransitionInput) {
       const now = clock.now();
       const result = await prisma.$transaction(async (tx) => {
-        const current = await tx.workOrder.findUnique({ where: { id }, select: { status: true, assigneeId: true, source: true, ruleId: true, assetId: true } });
+        const current = await tx.workOrder.findUnique({
+          where: { id },
+          select: {
+            status: true,
+            assigneeId: true,
+            source: true,
+            ruleId: true,
+            assetId: true,
+            startedAt: true,
+            completedAt: true,
+            onHoldAt: true,
+            holdReason: true,
+            responseDueAt: true,
+            resolutionDueAt: true,
+            respondedAt: true,
+            responseBreached: true,
+            resolutionBreached: true,
+            pausedMs: true,
+          },
+        });
         if (!current) throw notFound('WorkOrder', id);
         const from = current.status as WorkOrderStatus;
         const assigneeId = input.assigneeId ?? current.assigneeId;
-        const check = checkTransition(from, input.to, { assigneeId });
+        const check = checkTransition(from, input.to, { assigneeId, holdReason: input.holdReason });
         if (!check.ok) throw new AppError('illegal_transition', check.message, { from, to: input.to });
+        if (input.holdReason && input.to !== 'on_hold') throw new AppError('validation', 'holdReason applies only when moving to on_hold', { to: input.to });
         if (input.assigneeId) {
           const eng = await tx.engineer.findUnique({ where: { id: input.assigneeId }, select: { active: true } });
           if (!eng || !eng.active) throw new AppError('validation', `engineer ${input.assigneeId} does not exist or is inactive`, { assigneeId: input.assigneeId });
@@ -196,6 +238,9 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
           completionMeter = await hooks.onCompleted(tx, { id, source: current.source, ruleId: current.ruleId, assetId: current.assetId, meterReading: input.meterReading });
         }
         const stampField = TIMESTAMP_FOR[input.to];
+        // resuming from on_hold keeps the first start
+        const stamp = stampField && !(stampField === 'startedAt' && current.startedAt) ? { [stampField]: now } : {};
+        const sla = slaOnTransition({ ...current, status: from }, input.to, now, input.holdReason);
         // finishing an order whose alarm is still active is allowed but flagged: the fault may persist
         const activeAlarms =
           input.to === 'completed' || input.to === 'closed' ? await tx.alarm.count({ where: { workOrderId: id, status: 'active' } }) : 0;
@@ -204,7 +249,9 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
           where: { id, status: from },
           data: {
             status: input.to,
-            ...(stampField ? { [stampField]: now } : {}),
+            ...stamp,
+            ...sla,
+            ...(input.to === 'on_hold' ? { holdReason: input.holdReason ?? null } : {}),
             ...(input.to === 'open' ? { assigneeId: null } : input.assigneeId ? { assigneeId: input.assigneeId } : {}),
             ...(isTerminal(input.to) ? { openKey: null } : {}),
             ...(activeAlarms > 0 ? { closedWithActiveAlarm: true } : {}),
@@ -217,7 +264,7 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
             workOrderId: id,
             fromStatus: from,
             toStatus: input.to,
-            note: [input.note, activeAlarms > 0 ? `warning: ${activeAlarms} linked alarm(s) still active` : undefined].filter(Boolean).join('; ') || null,
+            note: [input.to === 'on_hold' ? `on hold: ${input.holdReason}` : undefined, input.note, activeAlarms > 0 ? `warning: ${activeAlarms} linked alarm(s) still active` : undefined].filter(Boolean).join('; ') || null,
             actor: input.actor ?? null,
             at: now,
           },
@@ -227,6 +274,29 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
       if (input.to === 'completed') hooks.afterCompleted?.(result.order);
       log.info({ workOrder: id, from: result.from, to: input.to }, 'work order transition');
       return this.get(id);
+    },
+
+    /**
+     * Flags orders still waiting whose response or resolution is overdue at `now` (bulk updates; run
+     * periodically). Orders on hold waiting for the customer are skipped: their clock is paused.
+     */
+    async sweepSla(now: Date = clock.now()): Promise<{ responseBreached: number; resolutionBreached: number }> {
+      const response = await prisma.workOrder.updateMany({
+        where: { responseBreached: false, respondedAt: null, status: { in: [...AWAITING_RESPONSE] }, responseDueAt: { lt: now } },
+        data: { responseBreached: true },
+      });
+      const resolution = await prisma.workOrder.updateMany({
+        where: {
+          resolutionBreached: false,
+          completedAt: null,
+          status: { in: [...AWAITING_RESOLUTION] },
+          resolutionDueAt: { lt: now },
+          NOT: { status: 'on_hold', holdReason: 'waiting_customer' },
+        },
+        data: { resolutionBreached: true },
+      });
+      if (response.count || resolution.count) log.warn({ responseBreached: response.count, resolutionBreached: resolution.count }, 'work orders breached their SLA');
+      return { responseBreached: response.count, resolutionBreached: resolution.count };
     },
   };
 }

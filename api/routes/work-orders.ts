@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { AlarmSchema, errorResponses, IdParams, Page, Paging, PRIORITY, Uuid, WO_SOURCE, WO_STATUS, WorkOrderSchema } from '../schemas.ts';
+import { AlarmSchema, errorResponses, HOLD_REASON, IdParams, Page, Paging, PRIORITY, Uuid, WO_SOURCE, WO_STATUS, WorkOrderSchema } from '../schemas.ts';
 import { alarmView, workOrderView } from '../views.ts';
 
 export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: ApiDeps): void {
@@ -10,7 +10,14 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: Api
       schema: {
         tags: ['work orders'],
         summary: 'List work orders (newest first)',
-        querystring: Type.Object({ status: Type.Optional(WO_STATUS), assetId: Type.Optional(Uuid), ruleId: Type.Optional(Uuid), source: Type.Optional(WO_SOURCE), ...Paging }),
+        querystring: Type.Object({
+          status: Type.Optional(WO_STATUS),
+          assetId: Type.Optional(Uuid),
+          ruleId: Type.Optional(Uuid),
+          source: Type.Optional(WO_SOURCE),
+          slaBreached: Type.Optional(Type.Boolean({ description: 'true: response or resolution SLA breached; false: neither' })),
+          ...Paging,
+        }),
         response: { 200: Page(WorkOrderSchema), ...errorResponses },
       },
     },
@@ -53,7 +60,7 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: Api
     {
       schema: {
         tags: ['work orders'],
-        summary: 'Move a work order through its lifecycle (409 for illegal transitions)',
+        summary: 'Move a work order through its lifecycle (409 for illegal transitions, including on_hold without holdReason)',
         params: IdParams,
         body: Type.Object(
           {
@@ -62,6 +69,7 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: Api
             note: Type.Optional(Type.String({ maxLength: 2000 })),
             actor: Type.Optional(Type.String({ maxLength: 200 })),
             meterReading: Type.Optional(Type.Number({ minimum: 0, description: 'counter value at completion (PM orders)' })),
+            holdReason: Type.Optional(HOLD_REASON),
           },
           { additionalProperties: false },
         ),

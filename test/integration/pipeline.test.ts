@@ -150,7 +150,7 @@ describe.skipIf(reason)(`telemetry → rules → work orders on PostgreSQL + Inf
     expect((await api(base, 'POST', `/work-orders/${pm.id}/transitions`, { to: 'in_progress' })).status).toBe(200);
     const done = await api<WorkOrder>(base, 'POST', `/work-orders/${pm.id}/transitions`, { to: 'completed', meterReading: 712 });
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ status: 'completed', completionMeter: 712, allowedTransitions: ['closed'] });
+    expect(done.body).toMatchObject({ status: 'completed', completionMeter: 712, allowedTransitions: ['verified', 'closed'] });
     expect(done.body.events!.map((e) => e.toStatus)).toEqual(['open', 'assigned', 'in_progress', 'completed']);
 
     await publish(asset, { runHours: 1100 }, t + 10_000);
