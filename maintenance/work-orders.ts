@@ -53,6 +53,18 @@ export interface WorkOrderHooks {
   afterCompleted?(order: CompletedOrder): void;
 }
 
+/** The columns the SLA clock reads and writes (shown in views, loaded by transitions). */
+const slaSelect = {
+  onHoldAt: true,
+  holdReason: true,
+  responseDueAt: true,
+  resolutionDueAt: true,
+  respondedAt: true,
+  responseBreached: true,
+  resolutionBreached: true,
+  pausedMs: true,
+} satisfies Prisma.WorkOrderSelect;
+
 export const workOrderSelect = {
   id: true,
   number: true,
@@ -76,15 +88,8 @@ export const workOrderSelect = {
   cancelledAt: true,
   acceptedAt: true,
   enRouteAt: true,
-  onHoldAt: true,
-  holdReason: true,
   verifiedAt: true,
-  responseDueAt: true,
-  resolutionDueAt: true,
-  respondedAt: true,
-  responseBreached: true,
-  resolutionBreached: true,
-  pausedMs: true,
+  ...slaSelect,
   createdAt: true,
   updatedAt: true,
   asset: { select: { code: true, name: true } },
@@ -213,14 +218,7 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
             assetId: true,
             startedAt: true,
             completedAt: true,
-            onHoldAt: true,
-            holdReason: true,
-            responseDueAt: true,
-            resolutionDueAt: true,
-            respondedAt: true,
-            responseBreached: true,
-            resolutionBreached: true,
-            pausedMs: true,
+            ...slaSelect,
           },
         });
         if (!current) throw notFound('WorkOrder', id);
