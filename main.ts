@@ -26,6 +26,17 @@ import { createAlarmService } from './maintenance/alarms.ts';
 import { createAssetService } from './maintenance/assets.ts';
 import { createInventoryService } from './maintenance/inventory.ts';
 import { createWorkOrderService } from './maintenance/work-orders.ts';
+import { createNotificationService } from './maintenance/notifications.ts';
+import { createPmPlanService } from './maintenance/pm-plans.ts';
+import { createChecklistService } from './maintenance/checklists.ts';
+import { createAttachmentService } from './maintenance/attachments.ts';
+import { createWorkLogService } from './maintenance/work-logs.ts';
+import { createKnowledgeService } from './maintenance/knowledge-base.ts';
+import { createSignatureService } from './maintenance/signatures.ts';
+import { createPurchasingService } from './maintenance/purchasing.ts';
+import { createCustomerService } from './maintenance/customers.ts';
+import { createSurveyService } from './maintenance/surveys.ts';
+import { createCostService } from './maintenance/costs.ts';
 import { createRulesEngine, type RulesEngine } from './rules/engine.ts';
 import { createRuleService } from './rules/service.ts';
 import { buildApi, type ApiApp, type HealthReport } from './api/server.ts';
@@ -73,8 +84,18 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   stops.unshift(() => telemetry.close());
 
   const alarms = createAlarmService({ prisma: db.prisma, clock, logger });
-  const assets = createAssetService({ prisma: db.prisma });
+  const notifications = createNotificationService({ prisma: db.prisma, clock });
+  const assets = createAssetService({
+    prisma: db.prisma,
+    clock,
+    logger,
+    notifications,
+    codeConvention: config.assetCodeConvention,
+    codeMode: config.assetCodeMode,
+    warrantyAlertDays: config.warrantyAlertDays,
+  });
   const inventory = createInventoryService({ prisma: db.prisma, clock, logger });
+  const purchasing = createPurchasingService({ prisma: db.prisma, clock, logger, inventory });
   // the engine and the work-order service reference each other (hooks/effects): the closures below
   // run only after both exist
   const workOrders = createWorkOrderService({
@@ -101,6 +122,39 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       clearAlarm: (key, at) => alarms.clear(key, at),
     },
   });
+  // maintenance modules plug into the work-order lifecycle (classification, checklists, parts, signature, surveys)
+  const customers = createCustomerService({ prisma: db.prisma, clock });
+  const checklists = createChecklistService({ prisma: db.prisma, clock });
+  const attachments = createAttachmentService({
+    prisma: db.prisma,
+    clock,
+    dir: config.attachmentsDir ?? join(config.dataDir, 'attachments'),
+    maxBytes: config.attachmentMaxBytes,
+    types: config.attachmentTypes,
+  });
+  const workLogs = createWorkLogService({ prisma: db.prisma, clock });
+  const knowledge = createKnowledgeService({ prisma: db.prisma });
+  const signatures = createSignatureService({ prisma: db.prisma, clock, attachments });
+  const pmPlans = createPmPlanService({ prisma: db.prisma, clock, logger, workOrders });
+  const costs = createCostService({ prisma: db.prisma });
+  let publicUrl: string | undefined = config.publicUrl;
+  const surveys = createSurveyService({
+    prisma: db.prisma,
+    clock,
+    logger,
+    workOrders,
+    notifications,
+    ttlDays: config.surveyTtlDays,
+    lowScore: config.csatLowScore,
+    publicUrl: () => publicUrl,
+  });
+  workOrders.use(customers.workOrderHooks);
+  workOrders.use(assets.workOrderHooks);
+  workOrders.use(checklists.workOrderHooks);
+  workOrders.use(signatures.workOrderHooks);
+  workOrders.use(inventory.workOrderHooks);
+  workOrders.use(surveys.workOrderHooks);
+
   const rules = createRuleService({ prisma: db.prisma, onChange: () => void engine.reload().catch(() => {}) });
   const credentials = createDeviceCredentialService({ prisma: db.prisma, clock });
 
@@ -254,11 +308,37 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   let api: ApiApp | undefined;
   let apiUrl: string | undefined;
   if (roles.has('api')) {
-    api = await buildApi({ assets, workOrders, alarms, inventory, rules, credentials, telemetry, clock, health, onAssetsChanged: () => directory?.invalidate() }, logger);
+    api = await buildApi(
+      {
+        assets,
+        workOrders,
+        alarms,
+        inventory,
+        purchasing,
+        notifications,
+        pmPlans,
+        checklists,
+        attachments,
+        workLogs,
+        knowledge,
+        signatures,
+        customers,
+        surveys,
+        costs,
+        rules,
+        credentials,
+        telemetry,
+        clock,
+        health,
+        onAssetsChanged: () => directory?.invalidate(),
+      },
+      logger,
+    );
     const app = api;
     await app.listen({ host: config.httpHost, port: config.httpPort });
     const addr = app.server.address();
     apiUrl = typeof addr === 'object' && addr ? `http://${config.httpHost}:${addr.port}` : undefined;
+    publicUrl ??= apiUrl;
     stops.unshift(() => app.close());
     logger.info({ apiUrl, docs: `${apiUrl}/docs` }, 'API listening');
   }
@@ -291,6 +371,20 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   }, 60_000);
   slaTimer.unref();
   stops.unshift(() => clearInterval(slaTimer));
+
+  // PM plans generate due orders; warranty alerts. Both idempotent (dedupe keys), safe on every instance.
+  if (roles.has('rules')) {
+    const pmTimer = setInterval(() => {
+      pmPlans.tick().catch((err: unknown) => logger.warn({ err }, 'PM tick failed'));
+    }, config.pmTickMs);
+    pmTimer.unref();
+    stops.unshift(() => clearInterval(pmTimer));
+  }
+  const warrantyTimer = setInterval(() => {
+    assets.sweepWarranty().catch((err: unknown) => logger.warn({ err }, 'warranty sweep failed'));
+  }, 3_600_000);
+  warrantyTimer.unref();
+  stops.unshift(() => clearInterval(warrantyTimer));
 
   let stopping: Promise<void> | undefined;
   return {

@@ -99,7 +99,12 @@ export const WO_STATUS = Type.Union([
   Type.Literal('cancelled'),
 ]);
 export const HOLD_REASON = Type.Union([Type.Literal('waiting_parts'), Type.Literal('waiting_customer'), Type.Literal('other')]);
-export const WO_SOURCE = Type.Union([Type.Literal('manual'), Type.Literal('rule'), Type.Literal('pm'), Type.Literal('customer')]);
+export const WO_SOURCE = Type.Union([Type.Literal('manual'), Type.Literal('rule'), Type.Literal('pm'), Type.Literal('customer'), Type.Literal('followup')]);
+export const WO_CHANNEL = Type.Union(
+  [Type.Literal('api'), Type.Literal('portal'), Type.Literal('phone'), Type.Literal('email'), Type.Literal('iot'), Type.Literal('schedule'), Type.Literal('internal')],
+  { description: 'how the request reached us' },
+);
+export const SEVERITY = Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]);
 
 export const WorkOrderSchema = Type.Object({
   id: Uuid,
@@ -107,11 +112,24 @@ export const WorkOrderSchema = Type.Object({
   title: Type.String(),
   description: Nullable(Type.String()),
   source: WO_SOURCE,
+  channel: WO_CHANNEL,
+  requestedBy: Nullable(Type.String()),
   priority: PRIORITY,
+  severity: Nullable(SEVERITY),
   status: WO_STATUS,
   assetId: Uuid,
   assetCode: Type.String(),
   ruleId: Nullable(Uuid),
+  pmPlanId: Nullable(Uuid),
+  customerId: Nullable(Uuid),
+  contractId: Nullable(Uuid),
+  projectId: Nullable(Uuid),
+  parentWorkOrderId: Nullable(Uuid, { description: 'the order this one follows up (e.g. low-CSAT escalation)' }),
+  requiredSkills: Type.Array(Type.String()),
+  estimatedHours: Nullable(Type.Number()),
+  faultCode: Nullable(Type.String({ description: 'code from the fault-code library (GET /fault-codes)' })),
+  rootCause: Nullable(Type.String()),
+  resolution: Nullable(Type.String()),
   dedupeKey: Nullable(Type.String()),
   reason: Type.Unknown({ description: 'for rule/PM orders: rule id + version, inputs, statistic, threshold, summary' }),
   assigneeId: Nullable(Uuid),

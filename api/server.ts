@@ -13,6 +13,17 @@ import type { AssetService } from '../maintenance/assets.ts';
 import type { AlarmService } from '../maintenance/alarms.ts';
 import type { WorkOrderService } from '../maintenance/work-orders.ts';
 import type { InventoryService } from '../maintenance/inventory.ts';
+import type { NotificationService } from '../maintenance/notifications.ts';
+import type { PmPlanService } from '../maintenance/pm-plans.ts';
+import type { ChecklistService } from '../maintenance/checklists.ts';
+import type { AttachmentService } from '../maintenance/attachments.ts';
+import type { WorkLogService } from '../maintenance/work-logs.ts';
+import type { KnowledgeService } from '../maintenance/knowledge-base.ts';
+import type { SignatureService } from '../maintenance/signatures.ts';
+import type { PurchasingService } from '../maintenance/purchasing.ts';
+import type { CustomerService } from '../maintenance/customers.ts';
+import type { SurveyService } from '../maintenance/surveys.ts';
+import type { CostService } from '../maintenance/costs.ts';
 import type { RuleService } from '../rules/service.ts';
 import type { TelemetryStore } from '../ingest/telemetry-store/port.ts';
 import type { DeviceCredentialService } from '../ingest/device-credentials.ts';
@@ -25,6 +36,10 @@ import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import { workOrderRoutes } from './routes/work-orders.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
+import { notificationRoutes } from './routes/notifications.ts';
+import { pmRoutes } from './routes/pm-plans.ts';
+import { workExecutionRoutes } from './routes/work-execution.ts';
+import { customerRoutes } from './routes/customers.ts';
 
 export interface HealthReport {
   components: Record<string, { ok: boolean; detail: string }>;
@@ -36,6 +51,17 @@ export interface ApiDeps {
   workOrders: WorkOrderService;
   alarms: AlarmService;
   inventory: InventoryService;
+  purchasing: PurchasingService;
+  notifications: NotificationService;
+  pmPlans: PmPlanService;
+  checklists: ChecklistService;
+  attachments: AttachmentService;
+  workLogs: WorkLogService;
+  knowledge: KnowledgeService;
+  signatures: SignatureService;
+  customers: CustomerService;
+  surveys: SurveyService;
+  costs: CostService;
   rules: RuleService;
   credentials: DeviceCredentialService;
   telemetry: TelemetryStore;
@@ -57,7 +83,7 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'On-site O&M platform API', version: '0.1.0', description: 'Assets, rules, work orders, alarms and telemetry.' },
-      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'ops' }],
+      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'purchasing' }, { name: 'pm plans' }, { name: 'checklists' }, { name: 'work execution' }, { name: 'knowledge base' }, { name: 'customers' }, { name: 'surveys' }, { name: 'costs' }, { name: 'notifications' }, { name: 'ops' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -71,5 +97,9 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   telemetryRoutes(app, deps);
   deviceRoutes(app, deps);
   inventoryRoutes(app, deps);
+  notificationRoutes(app, deps);
+  pmRoutes(app, deps);
+  workExecutionRoutes(app, deps);
+  customerRoutes(app, deps);
   return app;
 }

@@ -1,5 +1,9 @@
 /** Sites and assets: CRUD with the integrity rules a CMMS needs (unique codes, valid parent, no cycles). */
+import type { Clock } from '../platform/clock.ts';
 import type { Db, Prisma } from '../platform/db/database.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { NotificationService } from './notifications.ts';
+import type { WorkOrderHooks } from './work-orders.ts';
 import { AppError, conflict, isForeignKeyViolation, isRecordNotFound, isUniqueViolation, notFound } from '../platform/errors.ts';
 
 export type AssetStatus = 'procured' | 'installed' | 'in_service' | 'under_repair' | 'retired';
@@ -41,8 +45,21 @@ export const assetSelect = {
 
 const toDate = (s: string | null | undefined): Date | null | undefined => (s === undefined ? undefined : s === null ? null : new Date(`${s.slice(0, 10)}T00:00:00Z`));
 
-export function createAssetService(deps: { prisma: Db }) {
+export interface AssetServiceDeps {
+  prisma: Db;
+  clock: Clock;
+  logger: Logger;
+  notifications: NotificationService;
+  /** e.g. "{type}-{brand}-{model}-{serial}" (config ASSET_CODE_CONVENTION). */
+  codeConvention: string;
+  codeMode: 'enforce' | 'generate' | 'off';
+  warrantyAlertDays: number;
+}
+
+export function createAssetService(deps: AssetServiceDeps) {
   const { prisma } = deps;
+  // SKELETON: asset lifecycle hooks (downtime) and the warranty sweep are to be implemented.
+  const workOrderHooks: WorkOrderHooks = {};
 
   async function assertParent(id: string | undefined, parentId: string | null | undefined): Promise<void> {
     if (!parentId) return;
@@ -65,6 +82,12 @@ export function createAssetService(deps: { prisma: Db }) {
   }
 
   return {
+    workOrderHooks,
+    /** Notifies once per asset + warranty end when it ends within warrantyAlertDays. */
+    async sweepWarranty(): Promise<{ notified: number }> {
+      return { notified: 0 };
+    },
+
     async createSite(input: { code: string; name: string; address?: string | undefined }) {
       try {
         return await prisma.site.create({ data: { code: input.code, name: input.name, address: input.address ?? null } });

@@ -13,6 +13,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, Prisma } from '../platform/db/database.ts';
 import { AppError, isUniqueViolation, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { WorkOrderHooks } from './work-orders.ts';
 import {
   checkPurchaseRequestTransition,
   isOpenPurchaseRequest,
@@ -235,7 +236,11 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
     return pr;
   }
 
+  // SKELETON: reservations on work orders, consumption at completion, release on cancel (to be implemented)
+  const workOrderHooks: WorkOrderHooks = {};
+
   return {
+    workOrderHooks,
     async createPart(input: { code: string; name: string; unit?: string | undefined; unitCost?: number | undefined; safetyStock?: number | undefined; reorderQuantity?: number | undefined }) {
       try {
         return await prisma.part.create({

@@ -8,23 +8,83 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
 import { AppError, isForeignKeyViolation, isUniqueViolation, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
-import { AWAITING_RESOLUTION, AWAITING_RESPONSE, slaDueTimes, slaOnTransition } from './sla.ts';
+import { AWAITING_RESOLUTION, AWAITING_RESPONSE, slaDueTimes, slaOnTransition, type SlaTarget } from './sla.ts';
 import { checkTransition, isTerminal, TIMESTAMP_FOR, type HoldReason, type WorkOrderStatus } from './work-order-state.ts';
 
 export type Priority = 'low' | 'medium' | 'high' | 'urgent';
-export type Source = 'manual' | 'rule' | 'pm' | 'customer';
+export type Source = 'manual' | 'rule' | 'pm' | 'customer' | 'followup';
+export type Channel = 'api' | 'portal' | 'phone' | 'email' | 'iot' | 'schedule' | 'internal';
+export type Severity = 'critical' | 'major' | 'minor' | 'warning';
 
-export interface CauseRequest {
+/** Extra fields any order may be created with. */
+interface OrderExtras {
+  description?: string | undefined;
+  /** Alarm severity (IoT) or severity reported by the customer: input to priority rules. */
+  severity?: Severity | undefined;
+  requiredSkills?: string[] | undefined;
+  estimatedHours?: number | undefined;
+  projectId?: string | undefined;
+  requestedBy?: string | undefined;
+}
+
+/** An order caused by something that may repeat (rule episode, PM due point, CSAT escalation): created at most once. */
+export interface CauseRequest extends OrderExtras {
   dedupeKey: string;
   openKey: string;
-  source: 'rule' | 'pm';
+  source: 'rule' | 'pm' | 'followup';
   title: string;
+  /** The cause's own priority; priority rules (hooks.classify) may override it. */
   priority: Priority;
   assetId: string;
-  ruleId: string;
+  ruleId?: string | undefined;
+  pmPlanId?: string | undefined;
+  parentWorkOrderId?: string | undefined;
   reason: Record<string, unknown>;
   requestedAt: Date;
-  description?: string | undefined;
+  channel?: Channel | undefined;
+}
+
+/** An order entered by a person: a customer (portal/API) or a dispatcher (phone/email). */
+export interface CreateInput extends OrderExtras {
+  title: string;
+  assetId: string;
+  /** Explicit priority; omitted = decided by the priority rules (default medium). */
+  priority?: Priority | undefined;
+  source: 'manual' | 'customer';
+  channel?: Channel | undefined;
+  /** When the request came in (a phone call logged later); default now, never in the future. */
+  requestedAt?: Date | undefined;
+}
+
+/** What creation asks the hooks: priority, SLA targets, customer and contract for an order. */
+export interface ClassifyInput {
+  assetId: string;
+  source: Source;
+  severity: Severity | undefined;
+  /** Priority given by the requester or the cause (undefined = none). */
+  requestedPriority: Priority | undefined;
+  /** true when a person chose the priority explicitly (rules should not override it). */
+  explicitPriority: boolean;
+  requestedAt: Date;
+}
+
+export interface Classification {
+  priority: Priority;
+  /** SLA targets for the priority (default DEFAULT_SLA_TARGETS). */
+  slaTargets?: Readonly<Record<Priority, SlaTarget>> | undefined;
+  customerId?: string | null | undefined;
+  contractId?: string | null | undefined;
+  /** Why: stored in reason.priority (rule name, matched conditions). */
+  explanation?: Record<string, unknown> | undefined;
+}
+
+/** Created order as hooks see it (inside the creating transaction). */
+export interface CreatedOrder {
+  id: string;
+  assetId: string;
+  source: Source;
+  pmPlanId: string | null;
+  ruleId: string | null;
 }
 
 export interface TransitionInput {
@@ -46,9 +106,32 @@ export interface CompletedOrder {
   meterReading: number | undefined;
 }
 
+export interface TransitionContext {
+  id: string;
+  from: WorkOrderStatus;
+  to: WorkOrderStatus;
+  assetId: string;
+  source: Source;
+  contractId: string | null;
+  actor: string | undefined;
+  at: Date;
+}
+
+/**
+ * Extension points (modules plug in with `workOrders.use(hooks)`; main.ts wires them). Hooks run in
+ * the order they were added; any may throw an AppError to refuse the operation.
+ */
 export interface WorkOrderHooks {
-  /** Runs inside the completing transaction; returns the meter value it used (stored on the order). */
+  /** Decides priority, SLA targets, customer and contract at creation. The first hook that has it wins. */
+  classify?(input: ClassifyInput): Promise<Classification>;
+  /** Inside the creating transaction (copy checklists, reserve parts). */
+  onCreated?(tx: DbTx, order: CreatedOrder): Promise<void>;
+  /** Inside the transition's transaction, before the status changes: refuse (throw) or write related rows. */
+  onTransition?(tx: DbTx, ctx: TransitionContext): Promise<void>;
+  /** Inside the completing transaction; returns the meter value it used (stored on the order). */
   onCompleted?(tx: DbTx, order: CompletedOrder): Promise<number | undefined>;
+  /** After the transition committed (notifications, surveys). Must not throw. */
+  afterTransition?(ctx: TransitionContext): void | Promise<void>;
   /** Runs after the completing transaction committed. */
   afterCompleted?(order: CompletedOrder): void;
 }
@@ -71,10 +154,23 @@ export const workOrderSelect = {
   title: true,
   description: true,
   source: true,
+  channel: true,
+  requestedBy: true,
   priority: true,
+  severity: true,
   status: true,
   assetId: true,
   ruleId: true,
+  pmPlanId: true,
+  customerId: true,
+  contractId: true,
+  projectId: true,
+  parentWorkOrderId: true,
+  requiredSkills: true,
+  estimatedHours: true,
+  faultCode: true,
+  rootCause: true,
+  resolution: true,
   dedupeKey: true,
   reason: true,
   assigneeId: true,
@@ -102,43 +198,84 @@ export interface ListFilter {
   assetId?: string | undefined;
   ruleId?: string | undefined;
   source?: Source | undefined;
+  pmPlanId?: string | undefined;
+  customerId?: string | undefined;
+  contractId?: string | undefined;
+  projectId?: string | undefined;
+  assigneeId?: string | undefined;
+  priority?: Priority | undefined;
   /** true: response or resolution breached; false: neither (flags as set by transitions and sweepSla). */
   slaBreached?: boolean | undefined;
   limit: number;
   offset: number;
 }
 
+/** Later than this is a typo or a wrong clock, not a request time. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
 export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger: Logger; hooks?: WorkOrderHooks }) {
   const { prisma, clock } = deps;
   const log = deps.logger.child({ module: 'work-orders' });
-  const hooks = deps.hooks ?? {};
+  const hooks: WorkOrderHooks[] = deps.hooks ? [deps.hooks] : [];
+
+  async function classify(input: ClassifyInput): Promise<Classification> {
+    for (const h of hooks) if (h.classify) return h.classify(input);
+    return { priority: input.requestedPriority ?? 'medium' };
+  }
+
+  /** Creates the order and its first event, then lets the hooks add related rows, in one transaction. */
+  async function insert(data: Omit<Prisma.WorkOrderUncheckedCreateInput, 'priority' | 'customerId' | 'contractId' | 'responseDueAt' | 'resolutionDueAt' | 'events'>, cls: Classification, event: { note: string; actor: string | null }) {
+    const requestedAt = data.requestedAt as Date;
+    const reason = { ...(data.reason as Record<string, unknown> | undefined), ...(cls.explanation ? { priority: cls.explanation } : {}) };
+    return prisma.$transaction(async (tx) => {
+      const wo = await tx.workOrder.create({
+        data: {
+          ...data,
+          reason: reason as Prisma.InputJsonValue,
+          priority: cls.priority,
+          customerId: cls.customerId ?? null,
+          contractId: cls.contractId ?? null,
+          ...slaDueTimes(cls.priority, requestedAt, cls.slaTargets),
+          events: { create: { toStatus: 'open', note: event.note, actor: event.actor, at: clock.now() } },
+        },
+        select: workOrderSelect,
+      });
+      for (const h of hooks) await h.onCreated?.(tx, { id: wo.id, assetId: wo.assetId, source: wo.source, pmPlanId: wo.pmPlanId, ruleId: wo.ruleId });
+      return wo;
+    });
+  }
+
+  const extrasData = (x: OrderExtras) => ({
+    description: x.description ?? null,
+    severity: x.severity ?? null,
+    requiredSkills: x.requiredSkills ?? [],
+    estimatedHours: x.estimatedHours ?? null,
+    projectId: x.projectId ?? null,
+    requestedBy: x.requestedBy ?? null,
+  });
 
   async function findByKeys(dedupeKey: string, openKey: string): Promise<WorkOrderView | null> {
     return prisma.workOrder.findFirst({ where: { OR: [{ dedupeKey }, { openKey }] }, select: workOrderSelect, orderBy: { createdAt: 'desc' } });
   }
 
   return {
-    async create(input: { title: string; description?: string | undefined; assetId: string; priority?: Priority | undefined; source: 'manual' | 'customer' }) {
-      const requestedAt = clock.now();
-      const priority = input.priority ?? 'medium';
+    async create(input: CreateInput) {
+      const now = clock.now();
+      const requestedAt = input.requestedAt ?? now;
+      if (requestedAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+        throw new AppError('validation', `requestedAt ${requestedAt.toISOString()} is in the future`, { requestedAt: requestedAt.toISOString() });
+      }
+      const cls = await classify({ assetId: input.assetId, source: input.source, severity: input.severity, requestedPriority: input.priority, explicitPriority: input.priority !== undefined, requestedAt });
       try {
-        const wo = await prisma.workOrder.create({
-          data: {
-            title: input.title,
-            description: input.description ?? null,
-            assetId: input.assetId,
-            priority,
-            source: input.source,
-            requestedAt,
-            ...slaDueTimes(priority, requestedAt),
-            events: { create: { toStatus: 'open', note: `created (${input.source})`, at: clock.now() } },
-          },
-          select: workOrderSelect,
-        });
+        const wo = await insert(
+          { title: input.title, assetId: input.assetId, source: input.source, channel: input.channel ?? 'api', requestedAt, ...extrasData(input) },
+          cls,
+          { note: `created (${input.source} via ${input.channel ?? 'api'})`, actor: input.requestedBy ?? null },
+        );
         log.info({ workOrder: wo.number, asset: wo.assetId }, 'work order created');
         return wo;
       } catch (err) {
-        if (isForeignKeyViolation(err)) throw new AppError('validation', `asset ${input.assetId} does not exist`, { assetId: input.assetId });
+        if (isForeignKeyViolation(err)) throw new AppError('validation', 'asset or project does not exist', { assetId: input.assetId, projectId: input.projectId });
         throw err;
       }
     },
@@ -147,25 +284,27 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
     async requestFromCause(req: CauseRequest): Promise<{ workOrder: WorkOrderView; created: boolean }> {
       const existing = await findByKeys(req.dedupeKey, req.openKey);
       if (existing) return { workOrder: existing, created: false };
+      const cls = await classify({ assetId: req.assetId, source: req.source, severity: req.severity, requestedPriority: req.priority, explicitPriority: false, requestedAt: req.requestedAt });
       try {
-        const wo = await prisma.workOrder.create({
-          data: {
+        const wo = await insert(
+          {
             title: req.title.slice(0, 300),
-            description: req.description ?? null,
             source: req.source,
-            priority: req.priority,
+            channel: req.channel ?? (req.source === 'rule' ? 'iot' : req.source === 'pm' ? 'schedule' : 'internal'),
             assetId: req.assetId,
-            ruleId: req.ruleId,
+            ruleId: req.ruleId ?? null,
+            pmPlanId: req.pmPlanId ?? null,
+            parentWorkOrderId: req.parentWorkOrderId ?? null,
             dedupeKey: req.dedupeKey,
             openKey: req.openKey,
             reason: req.reason as Prisma.InputJsonValue,
             requestedAt: req.requestedAt,
-            ...slaDueTimes(req.priority, req.requestedAt),
-            events: { create: { toStatus: 'open', note: `created by rule ${req.ruleId}`, actor: 'rules-engine', at: clock.now() } },
+            ...extrasData(req),
           },
-          select: workOrderSelect,
-        });
-        log.info({ workOrder: wo.number, asset: req.assetId, rule: req.ruleId, dedupeKey: req.dedupeKey }, 'work order created from rule');
+          cls,
+          { note: `created by ${req.ruleId ? `rule ${req.ruleId}` : req.pmPlanId ? `PM plan ${req.pmPlanId}` : req.source}`, actor: req.ruleId ? 'rules-engine' : req.pmPlanId ? 'pm-scheduler' : 'system' },
+        );
+        log.info({ workOrder: wo.number, asset: req.assetId, rule: req.ruleId, pmPlan: req.pmPlanId, dedupeKey: req.dedupeKey }, 'work order created from a cause');
         return { workOrder: wo, created: true };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
@@ -176,12 +315,43 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
       }
     },
 
+    /** Plug in a module's hooks (called by main.ts at wiring time). */
+    use(h: WorkOrderHooks): void {
+      hooks.push(h);
+    },
+
+    /** Close-out fields: fault code from the library, root cause, resolution (any time before closed). */
+    async recordCloseOut(id: string, input: { faultCode?: string | null | undefined; rootCause?: string | null | undefined; resolution?: string | null | undefined }) {
+      const current = await prisma.workOrder.findUnique({ where: { id }, select: { status: true } });
+      if (!current) throw notFound('WorkOrder', id);
+      if (current.status === 'closed' || current.status === 'cancelled') throw new AppError('illegal_transition', `work order is ${current.status}; its close-out can no longer change`, { status: current.status });
+      if (input.faultCode) {
+        const fc = await prisma.faultCode.findUnique({ where: { code: input.faultCode }, select: { code: true } });
+        if (!fc) throw new AppError('validation', `fault code ${input.faultCode} is not in the fault-code library`, { faultCode: input.faultCode });
+      }
+      await prisma.workOrder.update({
+        where: { id },
+        data: {
+          ...(input.faultCode !== undefined ? { faultCode: input.faultCode } : {}),
+          ...(input.rootCause !== undefined ? { rootCause: input.rootCause } : {}),
+          ...(input.resolution !== undefined ? { resolution: input.resolution } : {}),
+        },
+      });
+      return this.get(id);
+    },
+
     async list(f: ListFilter) {
       const where: Prisma.WorkOrderWhereInput = {
         ...(f.status ? { status: f.status } : {}),
         ...(f.assetId ? { assetId: f.assetId } : {}),
         ...(f.ruleId ? { ruleId: f.ruleId } : {}),
         ...(f.source ? { source: f.source } : {}),
+        ...(f.pmPlanId ? { pmPlanId: f.pmPlanId } : {}),
+        ...(f.customerId ? { customerId: f.customerId } : {}),
+        ...(f.contractId ? { contractId: f.contractId } : {}),
+        ...(f.projectId ? { projectId: f.projectId } : {}),
+        ...(f.assigneeId ? { assigneeId: f.assigneeId } : {}),
+        ...(f.priority ? { priority: f.priority } : {}),
         ...(f.slaBreached === true ? { OR: [{ responseBreached: true }, { resolutionBreached: true }] } : {}),
         ...(f.slaBreached === false ? { responseBreached: false, resolutionBreached: false } : {}),
       };
@@ -216,6 +386,7 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
             source: true,
             ruleId: true,
             assetId: true,
+            contractId: true,
             startedAt: true,
             completedAt: true,
             ...slaSelect,
@@ -231,9 +402,15 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
           const eng = await tx.engineer.findUnique({ where: { id: input.assigneeId }, select: { active: true } });
           if (!eng || !eng.active) throw new AppError('validation', `engineer ${input.assigneeId} does not exist or is inactive`, { assigneeId: input.assigneeId });
         }
+        const ctx: TransitionContext = { id, from, to: input.to, assetId: current.assetId, source: current.source, contractId: current.contractId, actor: input.actor, at: now };
+        for (const h of hooks) await h.onTransition?.(tx, ctx);
         let completionMeter: number | undefined;
-        if (input.to === 'completed' && hooks.onCompleted) {
-          completionMeter = await hooks.onCompleted(tx, { id, source: current.source, ruleId: current.ruleId, assetId: current.assetId, meterReading: input.meterReading });
+        if (input.to === 'completed') {
+          for (const h of hooks) {
+            if (!h.onCompleted) continue;
+            const m = await h.onCompleted(tx, { id, source: current.source, ruleId: current.ruleId, assetId: current.assetId, meterReading: input.meterReading });
+            completionMeter ??= m;
+          }
         }
         const stampField = TIMESTAMP_FOR[input.to];
         // resuming from on_hold keeps the first start
@@ -267,9 +444,16 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
             at: now,
           },
         });
-        return { from, order: { id, source: current.source, ruleId: current.ruleId, assetId: current.assetId, meterReading: completionMeter ?? input.meterReading } };
+        return { from, ctx, order: { id, source: current.source, ruleId: current.ruleId, assetId: current.assetId, meterReading: completionMeter ?? input.meterReading } };
       });
-      if (input.to === 'completed') hooks.afterCompleted?.(result.order);
+      for (const h of hooks) {
+        if (input.to === 'completed') h.afterCompleted?.(result.order);
+        try {
+          await h.afterTransition?.(result.ctx);
+        } catch (err) {
+          log.warn({ err, workOrder: id }, 'after-transition hook failed');
+        }
+      }
       log.info({ workOrder: id, from: result.from, to: input.to }, 'work order transition');
       return this.get(id);
     },

@@ -112,6 +112,31 @@ export const CONFIG_SPEC = {
   telemetrySpoolMaxMb: spec('TELEMETRY_SPOOL_MAX_MB', '1024', int(1, 1_000_000), 'Disk space for spooled telemetry (DATA_DIR/spool) while InfluxDB is unreachable'),
   rulesTickMs: spec('RULES_TICK_MS', '60000', int(100, 3_600_000), 'How often calendar PM (and the calendar side of usage rules) is checked'),
   rulesReloadMs: spec('RULES_RELOAD_MS', '10000', int(100, 3_600_000), 'How often rule definitions are re-read (picks up changes from other instances)'),
+  assetCodeConvention: spec(
+    'ASSET_CODE_CONVENTION',
+    '{type}-{brand}-{model}-{serial}',
+    str,
+    'Asset code naming convention: fields in braces (type, brand, model, serial, site), joined by literal separators; codes are upper-case',
+  ),
+  assetCodeMode: spec(
+    'ASSET_CODE_MODE',
+    'enforce',
+    oneOf('enforce', 'generate', 'off'),
+    'enforce = a given code must equal the convention applied to the asset fields (omitted = generated); generate = generated when omitted, free otherwise; off = free codes, required',
+  ),
+  warrantyAlertDays: spec('WARRANTY_ALERT_DAYS', '30', int(0, 3650), 'Notify this many days before an asset warranty ends (0 = off)'),
+  attachmentsDir: spec('ATTACHMENTS_DIR', undefined, str, 'Where uploaded files are stored (default DATA_DIR/attachments)'),
+  attachmentMaxBytes: spec('ATTACHMENT_MAX_BYTES', '10485760', int(1024, 1024 * 1024 * 1024), 'Largest accepted upload (photos, documents, signatures)'),
+  attachmentTypes: spec(
+    'ATTACHMENT_TYPES',
+    'image/jpeg,image/png,image/webp,image/svg+xml,application/pdf,text/plain,text/csv',
+    (raw) => Object.freeze(raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
+    'Accepted content types (checked against the file signature, not only the declared type)',
+  ),
+  pmTickMs: spec('PM_TICK_MS', '60000', int(100, 3_600_000), 'How often PM plans are checked for due work'),
+  surveyTtlDays: spec('SURVEY_TTL_DAYS', '14', int(1, 365), 'How long a CSAT survey link stays valid'),
+  csatLowScore: spec('CSAT_LOW_SCORE', '2', int(1, 4), 'A CSAT score at or below this opens a follow-up order (escalation)'),
+  publicUrl: spec('PUBLIC_URL', undefined, url('http:', 'https:'), 'Base URL used in links sent to people (CSAT survey); default the API address'),
   simulatorEnabled: spec('SIMULATOR_ENABLED', 'false', bool, 'Run the demo fleet simulator inside the service (seeds a demo site)'),
   simulatorAssets: spec('SIMULATOR_ASSETS', '6', int(1, 10_000), 'Number of simulated machines'),
   simulatorIntervalMs: spec('SIMULATOR_INTERVAL_MS', '1000', int(10, 600_000), 'Publish interval per machine'),
@@ -120,7 +145,7 @@ export const CONFIG_SPEC = {
 
 type Spec = typeof CONFIG_SPEC;
 type ValueOf<K extends keyof Spec> = Spec[K] extends VarSpec<infer T> ? T : never;
-type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'mqttClientId' | 'opcuaConfig';
+type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'mqttClientId' | 'opcuaConfig' | 'attachmentsDir' | 'publicUrl';
 
 export type Config = Readonly<
   { [K in Exclude<keyof Spec, Optional>]: ValueOf<K> } & { [K in Optional]: ValueOf<K> | undefined }

@@ -28,6 +28,8 @@ export interface RuleEffects {
     reason: Record<string, unknown>;
     requestedAt: Date;
     description?: string | undefined;
+    /** Severity of the alarm behind the order (input to priority rules). */
+    severity?: NonNullable<RaiseDecision['alarm']>['severity'] | undefined;
   }): Promise<{ workOrder: { id: string; number: number }; created: boolean }>;
   raiseAlarm(a: {
     activeKey: string;
@@ -199,6 +201,7 @@ export function createRulesEngine(deps: {
       reason: d.explanation as unknown as Record<string, unknown>,
       requestedAt: d.at,
       description: d.description,
+      severity: d.alarm?.severity,
     });
     if (created) stats.workOrdersCreated++;
     else stats.duplicatesSuppressed++;

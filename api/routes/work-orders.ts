@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { AlarmSchema, errorResponses, HOLD_REASON, IdParams, Page, Paging, PRIORITY, Uuid, WO_SOURCE, WO_STATUS, WorkOrderSchema } from '../schemas.ts';
+import { AlarmSchema, errorResponses, HOLD_REASON, IdParams, Page, Paging, PRIORITY, SEVERITY, Uuid, WO_SOURCE, WO_STATUS, WorkOrderSchema } from '../schemas.ts';
 import { alarmView, workOrderView } from '../views.ts';
 
 export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: ApiDeps): void {
@@ -15,6 +15,12 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: Api
           assetId: Type.Optional(Uuid),
           ruleId: Type.Optional(Uuid),
           source: Type.Optional(WO_SOURCE),
+          pmPlanId: Type.Optional(Uuid),
+          customerId: Type.Optional(Uuid),
+          contractId: Type.Optional(Uuid),
+          projectId: Type.Optional(Uuid),
+          assigneeId: Type.Optional(Uuid),
+          priority: Type.Optional(PRIORITY),
           slaBreached: Type.Optional(Type.Boolean({ description: 'true: response or resolution SLA breached; false: neither' })),
           ...Paging,
         }),
@@ -32,21 +38,33 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: Api
     {
       schema: {
         tags: ['work orders'],
-        summary: 'Create a work order by hand (dispatcher or customer request)',
+        summary: 'Create a work order: a customer request (portal/API) or a dispatcher entering a phone call or email',
+        description: 'Without `priority` the priority rules decide (customer tier, asset criticality, severity); SLA due times come from the contract covering the asset, else the defaults.',
         body: Type.Object(
           {
             title: Type.String({ minLength: 1, maxLength: 300 }),
             description: Type.Optional(Type.String({ maxLength: 10_000 })),
             assetId: Uuid,
             priority: Type.Optional(PRIORITY),
+            severity: Type.Optional(SEVERITY),
             source: Type.Optional(Type.Union([Type.Literal('manual'), Type.Literal('customer')])),
+            channel: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('portal'), Type.Literal('phone'), Type.Literal('email')])),
+            requestedBy: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'caller / contact' })),
+            requestedAt: Type.Optional(Type.String({ format: 'date-time', description: 'when the call/email came in (default now; not in the future)' })),
+            requiredSkills: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
+            estimatedHours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 })),
+            projectId: Type.Optional(Uuid),
           },
           { additionalProperties: false },
         ),
         response: { 201: WorkOrderSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(workOrderView(await workOrders.create({ ...req.body, source: req.body.source ?? 'manual' }))),
+    async (req, reply) => {
+      const { requestedAt, ...body } = req.body;
+      const order = await workOrders.create({ ...body, source: body.source ?? 'manual', requestedAt: requestedAt ? new Date(requestedAt) : undefined });
+      return reply.status(201).send(workOrderView(order));
+    },
   );
 
   app.get(
@@ -77,6 +95,27 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: Api
       },
     },
     async (req) => workOrderView(await workOrders.transition(req.params.id, req.body)),
+  );
+
+  app.put(
+    '/work-orders/:id/close-out',
+    {
+      schema: {
+        tags: ['work orders'],
+        summary: 'Record the fault code (from the library), root cause and resolution',
+        params: IdParams,
+        body: Type.Object(
+          {
+            faultCode: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 16 }), Type.Null()])),
+            rootCause: Type.Optional(Type.Union([Type.String({ maxLength: 5000 }), Type.Null()])),
+            resolution: Type.Optional(Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()])),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: WorkOrderSchema, ...errorResponses },
+      },
+    },
+    async (req) => workOrderView(await workOrders.recordCloseOut(req.params.id, req.body)),
   );
 
   app.get(

@@ -16,6 +16,8 @@ export async function startTestPlatform(env: Record<string, string | undefined>)
     LOG_LEVEL: 'silent',
     // suites about the pipeline publish anonymously; device auth has its own suite (and the demo test)
     MQTT_AUTH: 'none',
+    // suites that are not about asset codes use short free codes; the asset suite turns the convention on
+    ASSET_CODE_MODE: 'off',
     ...env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

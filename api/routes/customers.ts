@@ -1,0 +1,7 @@
+import type { ApiApp, ApiDeps } from '../server.ts';
+
+/** SKELETON: to be implemented. */
+export function customerRoutes(app: ApiApp, deps: ApiDeps): void {
+  void app;
+  void deps;
+}
