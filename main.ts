@@ -153,6 +153,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   workOrders.use(checklists.workOrderHooks);
   workOrders.use(signatures.workOrderHooks);
   workOrders.use(inventory.workOrderHooks);
+  workOrders.use(pmPlans.workOrderHooks);
   workOrders.use(surveys.workOrderHooks);
 
   const rules = createRuleService({ prisma: db.prisma, onChange: () => void engine.reload().catch(() => {}) });
