@@ -126,6 +126,8 @@ export interface WorkOrderHooks {
   classify?(input: ClassifyInput): Promise<Classification>;
   /** Inside the creating transaction (copy checklists, reserve parts). */
   onCreated?(tx: DbTx, order: CreatedOrder): Promise<void>;
+  /** After the creating transaction committed (auto-dispatch). Must not throw. */
+  afterCreated?(order: CreatedOrder): void | Promise<void>;
   /** Inside the transition's transaction, before the status changes: refuse (throw) or write related rows. */
   onTransition?(tx: DbTx, ctx: TransitionContext): Promise<void>;
   /** Inside the completing transaction; returns the meter value it used (stored on the order). */
@@ -245,6 +247,16 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
     });
   }
 
+  async function afterCreated(wo: WorkOrderView): Promise<void> {
+    for (const h of hooks) {
+      try {
+        await h.afterCreated?.({ id: wo.id, assetId: wo.assetId, source: wo.source, pmPlanId: wo.pmPlanId, ruleId: wo.ruleId });
+      } catch (err) {
+        log.warn({ err, workOrder: wo.id }, 'after-created hook failed');
+      }
+    }
+  }
+
   const extrasData = (x: OrderExtras) => ({
     description: x.description ?? null,
     severity: x.severity ?? null,
@@ -273,7 +285,8 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
           { note: `created (${input.source} via ${input.channel ?? 'api'})`, actor: input.requestedBy ?? null },
         );
         log.info({ workOrder: wo.number, asset: wo.assetId }, 'work order created');
-        return wo;
+        await afterCreated(wo);
+        return this.get(wo.id);
       } catch (err) {
         if (isForeignKeyViolation(err)) throw new AppError('validation', 'asset or project does not exist', { assetId: input.assetId, projectId: input.projectId });
         throw err;
@@ -305,6 +318,7 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
           { note: `created by ${req.ruleId ? `rule ${req.ruleId}` : req.pmPlanId ? `PM plan ${req.pmPlanId}` : req.source}`, actor: req.ruleId ? 'rules-engine' : req.pmPlanId ? 'pm-scheduler' : 'system' },
         );
         log.info({ workOrder: wo.number, asset: req.assetId, rule: req.ruleId, pmPlan: req.pmPlanId, dedupeKey: req.dedupeKey }, 'work order created from a cause');
+        await afterCreated(wo);
         return { workOrder: wo, created: true };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;

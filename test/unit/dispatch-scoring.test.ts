@@ -68,7 +68,7 @@ describe('eligibility', () => {
     { name: 'at capacity', e: { openOrders: 8 }, o: {}, codes: ['at_capacity'] },
     { name: 'work does not fit the remaining shift', e: { openHours: 6 }, o: { estimatedHours: 2 }, codes: ['shift_too_short'] },
   ])('$name', ({ e, o, codes }) => {
-    expect(eligibility(order(o), engineer(e), now).map((r) => r.code)).toEqual(codes);
+    expect(eligibility(order(o as Partial<OrderProfile>), engineer(e as Partial<EngineerProfile>), now).map((r) => r.code)).toEqual(codes);
   });
 
   it('says which skill and level is missing', () => {
