@@ -386,6 +386,12 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   }, 3_600_000);
   warrantyTimer.unref();
   stops.unshift(() => clearInterval(warrantyTimer));
+  // CSAT: expire overdue surveys, retry failed low-score escalations, send missed surveys (idempotent)
+  const surveyTimer = setInterval(() => {
+    surveys.sweep().catch((err: unknown) => logger.warn({ err }, 'CSAT sweep failed'));
+  }, 15 * 60_000);
+  surveyTimer.unref();
+  stops.unshift(() => clearInterval(surveyTimer));
 
   let stopping: Promise<void> | undefined;
   return {

@@ -44,6 +44,12 @@ export const SiteSchema = Type.Object({
 });
 
 export const ASSET_STATUS = Type.Union([Type.Literal('procured'), Type.Literal('installed'), Type.Literal('in_service'), Type.Literal('under_repair'), Type.Literal('retired')]);
+/** Statuses a new asset may start in; see maintenance/asset-lifecycle.ts for the transitions. */
+export const ASSET_INITIAL_STATUS = Type.Union([Type.Literal('procured'), Type.Literal('installed'), Type.Literal('in_service')], { description: 'a new asset starts as procured, installed or in_service (default)' });
+export const ASSET_CRITICALITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')]);
+export const AREA_KIND = Type.Union([Type.Literal('area'), Type.Literal('line')], { description: 'area (hall, floor, zone) or production line' });
+
+const OpenDowntimeSchema = Type.Object({ id: Uuid, reason: Type.String(), startedAt: TimestampOut, workOrderId: Nullable(Uuid) });
 
 export const AssetSchema = Type.Object({
   id: Uuid,
@@ -55,34 +61,144 @@ export const AssetSchema = Type.Object({
   serial: Nullable(Type.String()),
   siteId: Uuid,
   siteCode: Type.String(),
+  areaId: Nullable(Uuid),
+  areaCode: Nullable(Type.String()),
   parentId: Nullable(Uuid),
+  criticality: ASSET_CRITICALITY,
+  supplier: Nullable(Type.String()),
+  purchaseCost: Nullable(Type.Number()),
+  purchaseDate: Nullable(Type.String()),
+  commissionedAt: Nullable(Type.String({ description: 'commissioning date (YYYY-MM-DD)' })),
   installDate: Nullable(Type.String()),
   warrantyEnd: Nullable(Type.String()),
+  retiredAt: Nullable(TimestampOut),
   specs: Type.Unknown({ description: 'technical specifications (JSON object)' }),
   status: ASSET_STATUS,
+  allowedStatusTransitions: Type.Array(ASSET_STATUS, { description: 'statuses POST /assets/{id}/status accepts next' }),
   lastSeenAt: Nullable(TimestampOut),
   createdAt: TimestampOut,
   updatedAt: TimestampOut,
   meters: Type.Optional(Type.Array(Type.Object({ name: Type.String(), value: Type.Number(), unit: Nullable(Type.String()), readAt: TimestampOut }))),
+  openDowntime: Type.Optional(Nullable(OpenDowntimeSchema)),
 });
+
+const assetFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  type: Type.String({ minLength: 1, maxLength: 64 }),
+  brand: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  model: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  serial: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  siteId: Uuid,
+  areaId: Type.Optional(Nullable(Uuid, { description: 'an area or line of the asset\'s site' })),
+  parentId: Type.Optional(Nullable(Uuid, { description: 'the asset this one is a component of' })),
+  criticality: Type.Optional(ASSET_CRITICALITY),
+  supplier: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  purchaseCost: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 999_999_999_999.99 }))),
+  purchaseDate: Type.Optional(Nullable(DateOnly)),
+  commissionedAt: Type.Optional(Nullable(DateOnly)),
+  installDate: Type.Optional(Nullable(DateOnly)),
+  warrantyEnd: Type.Optional(Nullable(DateOnly)),
+  specs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'technical specifications; an update replaces the whole object' })),
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'who makes the change (recorded in the asset history)' })),
+};
 
 export const AssetBody = Type.Object(
   {
-    code: Code,
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    type: Type.String({ minLength: 1, maxLength: 64 }),
-    brand: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
-    model: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
-    serial: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
-    siteId: Uuid,
-    parentId: Type.Optional(Nullable(Uuid)),
-    installDate: Type.Optional(Nullable(DateOnly)),
-    warrantyEnd: Type.Optional(Nullable(DateOnly)),
-    specs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    status: Type.Optional(ASSET_STATUS),
+    code: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+        description: 'ASSET_CODE_MODE=enforce: optional, generated from the convention (default {type}-{brand}-{model}-{serial}); when given it must equal it (case-insensitive). generate: optional. off: required, free.',
+      }),
+    ),
+    ...assetFields,
+    status: Type.Optional(ASSET_INITIAL_STATUS),
   },
   { additionalProperties: false },
 );
+
+export const AssetPatchBody = Type.Partial(Type.Object({ code: Code, ...assetFields, status: ASSET_STATUS }), { additionalProperties: false });
+
+export const AssetStatusBody = Type.Object(
+  {
+    status: ASSET_STATUS,
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    workOrderId: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+
+export const AreaSchema = Type.Object({
+  id: Uuid,
+  siteId: Uuid,
+  parentId: Nullable(Uuid),
+  code: Type.String(),
+  name: Type.String(),
+  kind: AREA_KIND,
+  createdAt: TimestampOut,
+  path: Type.Optional(Type.String({ description: 'codes from the top area, e.g. HALL-A/LINE-1' })),
+  depth: Type.Optional(Type.Integer()),
+  assetCount: Type.Optional(Type.Integer()),
+});
+export const AreaBody = Type.Object(
+  { code: Code, name: Type.String({ minLength: 1, maxLength: 200 }), kind: Type.Optional(AREA_KIND), parentId: Type.Optional(Uuid) },
+  { additionalProperties: false },
+);
+
+export const DowntimeSchema = Type.Object({
+  id: Uuid,
+  assetId: Uuid,
+  workOrderId: Nullable(Uuid),
+  reason: Type.String(),
+  startedAt: TimestampOut,
+  endedAt: Nullable(TimestampOut),
+  open: Type.Optional(Type.Boolean()),
+  hours: Type.Optional(Type.Number({ description: 'whole period (open: up to now)' })),
+  hoursInWindow: Type.Optional(Type.Number({ description: 'part inside the queried window' })),
+});
+export const DowntimeReportSchema = Type.Object({
+  from: TimestampOut,
+  to: TimestampOut,
+  downtimeHours: Type.Number({ description: 'periods clipped to [from, to]; open ones count up to now; overlaps once' }),
+  availabilityPct: Nullable(Type.Number({ description: 'share of the window the asset was up; the window ends at now at the latest' })),
+  items: Type.Array(DowntimeSchema),
+});
+
+export const TimelineEntrySchema = Type.Object({
+  at: TimestampOut,
+  source: Type.Union([Type.Literal('asset'), Type.Literal('work_order'), Type.Literal('alarm'), Type.Literal('downtime')]),
+  type: Type.String({ description: 'asset: event kind; work_order: requested|completed|closed|cancelled; alarm: raised|cleared; downtime' }),
+  summary: Type.String(),
+  refId: Uuid,
+  details: Type.Unknown(),
+});
+export const AssetHistorySchema = Type.Object({
+  items: Type.Array(TimelineEntrySchema),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+  summary: Type.Object({
+    ordersByStatus: Type.Record(Type.String(), Type.Integer()),
+    workOrders: Type.Integer(),
+    alarms: Type.Integer(),
+    downtimePeriods: Type.Integer(),
+    totalDowntimeHours: Type.Number(),
+    down: Type.Boolean({ description: 'a downtime is open now' }),
+    lastMaintenanceAt: Nullable(TimestampOut, { description: 'latest work-order completion' }),
+  }),
+});
+
+export const AssetTreeSchema = Type.Object({
+  id: Uuid,
+  code: Type.String(),
+  name: Type.String(),
+  type: Type.String(),
+  status: ASSET_STATUS,
+  criticality: ASSET_CRITICALITY,
+  areaId: Nullable(Uuid),
+  truncated: Type.Boolean({ description: 'has components below the requested depth' }),
+  children: Type.Array(Type.Unknown({ description: 'components, same shape (recursive)' })),
+});
 
 export const PRIORITY = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
 /** `open` is the "new" state; see maintenance/work-order-state.ts for the allowed transitions. */

@@ -1,11 +1,33 @@
 /** Shapes returned by the API, mapped from service results (dates stay Date; Fastify serialises them). */
 import { allowedTransitions, type WorkOrderStatus } from '../maintenance/work-order-state.ts';
+import { allowedAssetTransitions, type AssetStatus } from '../maintenance/asset-lifecycle.ts';
 
 const dateOnly = (d: Date | null): string | null => (d ? d.toISOString().slice(0, 10) : null);
 
-export function assetView<T extends { site: { code: string }; installDate: Date | null; warrantyEnd: Date | null }>(a: T) {
-  const { site, ...rest } = a;
-  return { ...rest, siteCode: site.code, installDate: dateOnly(a.installDate), warrantyEnd: dateOnly(a.warrantyEnd) };
+export function assetView<
+  T extends {
+    site: { code: string };
+    area: { code: string } | null;
+    status: string;
+    purchaseCost: { toNumber(): number } | null;
+    purchaseDate: Date | null;
+    commissionedAt: Date | null;
+    installDate: Date | null;
+    warrantyEnd: Date | null;
+  },
+>(a: T) {
+  const { site, area, ...rest } = a;
+  return {
+    ...rest,
+    siteCode: site.code,
+    areaCode: area?.code ?? null,
+    purchaseCost: a.purchaseCost ? a.purchaseCost.toNumber() : null,
+    purchaseDate: dateOnly(a.purchaseDate),
+    commissionedAt: dateOnly(a.commissionedAt),
+    installDate: dateOnly(a.installDate),
+    warrantyEnd: dateOnly(a.warrantyEnd),
+    allowedStatusTransitions: [...allowedAssetTransitions(a.status as AssetStatus)],
+  };
 }
 
 export function workOrderView<T extends { asset: { code: string }; status: string }>(w: T) {
@@ -22,7 +44,7 @@ export function partView<T extends { unitCost: { toNumber(): number } | null }>(
   return { ...p, unitCost: p.unitCost ? p.unitCost.toNumber() : null };
 }
 
-export function purchaseRequestView<T extends { part: { code: string }; warehouse: { code: string } }>(pr: T) {
-  const { part, warehouse, ...rest } = pr;
-  return { ...rest, partCode: part.code, warehouseCode: warehouse.code };
+export function purchaseRequestView<T extends { part: { code: string }; warehouse: { code: string }; purchaseOrderLine?: { purchaseOrderId: string } | null }>(pr: T) {
+  const { part, warehouse, purchaseOrderLine, ...rest } = pr;
+  return { ...rest, partCode: part.code, warehouseCode: warehouse.code, purchaseOrderId: purchaseOrderLine?.purchaseOrderId ?? null };
 }

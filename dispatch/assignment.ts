@@ -148,8 +148,12 @@ export function solveAssignment(p: AssignmentProblem): AssignmentResult {
   return { engineerOf, totalCost, assigned };
 }
 
-/** Baseline: each order (in the given order) to its cheapest engineer with spare capacity. */
-export function greedyAssignment(p: AssignmentProblem): AssignmentResult {
+/**
+ * Baseline: each order (in the given order) to the engineer with spare capacity that is best by
+ * `preference` (default: the cost itself; pass travel distances for "nearest available"), among
+ * pairs the cost allows. The total is always measured in `cost`.
+ */
+export function greedyAssignment(p: AssignmentProblem, preference?: ArrayLike<number>[]): AssignmentResult {
   const n = p.cost.length;
   const m = p.capacity.length;
   const left = Int32Array.from({ length: m }, (_, e) => Math.max(0, Math.floor(p.capacity[e] ?? 0)));
@@ -158,8 +162,9 @@ export function greedyAssignment(p: AssignmentProblem): AssignmentResult {
   let assigned = 0;
   for (let o = 0; o < n; o++) {
     const row = p.cost[o]!;
+    const pref = preference?.[o] ?? row;
     let best = -1;
-    for (let e = 0; e < m; e++) if (left[e]! > 0 && row[e]! !== Infinity && (best < 0 || row[e]! < row[best]!)) best = e;
+    for (let e = 0; e < m; e++) if (left[e]! > 0 && row[e]! !== Infinity && (best < 0 || pref[e]! < pref[best]!)) best = e;
     if (best < 0) continue;
     engineerOf[o] = best;
     left[best] = left[best]! - 1;

@@ -1,32 +1,41 @@
 /**
  * Parts inventory: catalogue, warehouses (site stores, central stores, engineers' vans), a movement
- * ledger and the balances derived from it, and purchase requests raised at safety stock.
+ * ledger and the balances derived from it, purchase requests raised at safety stock, and the stock
+ * reports (valuation, turnover, slow movers, stock-outs; math in `inventory-reports.ts`).
  *
  * Never negative, even under concurrent issues: each balance change is ONE conditional UPDATE
- * (`quantity + delta >= 0`) in the same transaction as its ledger row; PostgreSQL re-checks the
- * condition after waiting for a concurrent writer's row lock, and a CHECK constraint backs it.
+ * (`quantity + delta >= reserved`: available never below zero, so issues, transfers and adjustments
+ * cannot eat stock reserved for work orders) in the same transaction as its ledger row; PostgreSQL
+ * re-checks the condition after waiting for a concurrent writer's row lock, and CHECK constraints
+ * (quantity >= 0, 0 <= reserved <= quantity) back it. Every new movement carries a unit cost: the
+ * part's standard cost (Part.unitCost), or the purchase-order line's price for PO receipts.
  * Exactly one purchase request per part + warehouse while one is open or ordered: `open_key` is
  * unique and is inserted with ON CONFLICT DO NOTHING inside the issuing transaction.
+ * Reservations, consumption at completion and parts used on work orders: `reservations.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../platform/clock.ts';
 import type { Db, Prisma } from '../platform/db/database.ts';
 import { AppError, isUniqueViolation, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { WorkOrderHooks } from './work-orders.ts';
+import { createReservations } from './reservations.ts';
+import { slowMoving, stockOuts, turnover, valuation, weightedAverageCost, type LedgerRow, type Opening } from './inventory-reports.ts';
 import {
+  availableQuantity,
   checkPurchaseRequestTransition,
   isOpenPurchaseRequest,
   movementDelta,
   purchaseRequestOpenKey,
   reorderNeed,
+  shortageMessage,
   type LedgerKind,
   type MovementKind,
   type PurchaseRequestStatus,
 } from './inventory-rules.ts';
 
-type Tx = Prisma.TransactionClient;
+export type Tx = Prisma.TransactionClient;
 export type WarehouseKind = 'site' | 'central' | 'van';
+type Money = Prisma.Decimal | number | null;
 
 export interface MoveInput {
   kind: MovementKind;
@@ -40,6 +49,16 @@ export interface MoveInput {
   reference?: string | undefined;
   note?: string | undefined;
   actor?: string | undefined;
+  /** Unit cost recorded on the movement (PO receipts: the line's price); default the part's unit cost. */
+  unitCost?: Money | undefined;
+}
+
+export interface PartRef {
+  id: string;
+  code: string;
+  safetyStock: number;
+  reorderQuantity: number;
+  unitCost: Prisma.Decimal | null;
 }
 
 export const partSelect = {
@@ -50,10 +69,12 @@ export const partSelect = {
   unitCost: true,
   safetyStock: true,
   reorderQuantity: true,
+  supplier: true,
+  leadTimeDays: true,
   createdAt: true,
 } satisfies Prisma.PartSelect;
 
-export const warehouseSelect = { id: true, code: true, name: true, kind: true, siteId: true } satisfies Prisma.WarehouseSelect;
+export const warehouseSelect = { id: true, code: true, name: true, kind: true, siteId: true, engineerId: true } satisfies Prisma.WarehouseSelect;
 
 export const movementSelect = {
   id: true,
@@ -63,6 +84,7 @@ export const movementSelect = {
   kind: true,
   quantity: true,
   balanceAfter: true,
+  unitCost: true,
   transferId: true,
   workOrderId: true,
   reference: true,
@@ -85,23 +107,37 @@ export const purchaseRequestSelect = {
   cancelledAt: true,
   part: { select: { code: true, name: true } },
   warehouse: { select: { code: true, name: true } },
+  purchaseOrderLine: { select: { purchaseOrderId: true } },
 } satisfies Prisma.PurchaseRequestSelect;
 
 export type MovementView = Prisma.StockMovementGetPayload<{ select: typeof movementSelect }>;
 export type PurchaseRequestView = Prisma.PurchaseRequestGetPayload<{ select: typeof purchaseRequestSelect }>;
 
-const TX_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+export const TX_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
 
-export function createInventoryService(deps: { prisma: Db; clock: Clock; logger: Logger }) {
+const num = (d: Money | undefined): number | null => (d === null || d === undefined ? null : Number(d));
+
+/** `timestamp(3)` columns hold UTC wall-clock time (as Prisma writes them). */
+export function isoNoZone(d: Date): string {
+  return d.toISOString().replace('Z', '');
+}
+
+/** The ledger primitives shared by the inventory, its reservations and purchasing (all inside a caller's transaction). */
+export function createLedger(deps: { prisma: Db; clock: Clock; logger: Logger }) {
   const { prisma, clock } = deps;
   const log = deps.logger.child({ module: 'inventory' });
 
-  /** Applies `delta` to one balance; refuses (409) rather than going below zero. Returns the new balance. */
+  async function stockRow(tx: Tx, partId: string, warehouseId: string): Promise<{ quantity: number; reserved: number }> {
+    const s = await tx.stock.findUnique({ where: { partId_warehouseId: { partId, warehouseId } }, select: { quantity: true, reserved: true } });
+    return s ?? { quantity: 0, reserved: 0 };
+  }
+
+  /** Applies `delta` to one balance; refuses (409) rather than taking reserved or missing stock. Returns the new balance. */
   async function applyDelta(tx: Tx, partId: string, warehouseId: string, delta: number, now: Date): Promise<number> {
     if (delta < 0) {
       const rows = await tx.$queryRawUnsafe<{ quantity: number }[]>(
         `UPDATE "stock" SET "quantity" = "quantity" + $3::int, "updated_at" = $4::timestamp
-         WHERE "part_id" = $1 AND "warehouse_id" = $2 AND "quantity" + $3::int >= 0 RETURNING "quantity"`,
+         WHERE "part_id" = $1 AND "warehouse_id" = $2 AND "quantity" + $3::int >= "reserved" RETURNING "quantity"`,
         partId,
         warehouseId,
         delta,
@@ -109,9 +145,8 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
       );
       const row = rows[0];
       if (!row) {
-        const current = await tx.stock.findUnique({ where: { partId_warehouseId: { partId, warehouseId } }, select: { quantity: true } });
-        const available = current?.quantity ?? 0;
-        throw new AppError('conflict', `insufficient stock: ${available} available, ${-delta} requested`, { partId, warehouseId, available, requested: -delta });
+        const s = await stockRow(tx, partId, warehouseId);
+        throw new AppError('conflict', shortageMessage(s, -delta), { partId, warehouseId, available: availableQuantity(s), onHand: s.quantity, reserved: s.reserved, requested: -delta });
       }
       return Number(row.quantity);
     }
@@ -129,7 +164,7 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
 
   async function ledgerRow(
     tx: Tx,
-    row: { partId: string; warehouseId: string; kind: LedgerKind; delta: number; balanceAfter: number; transferId?: string | undefined; at: Date },
+    row: { partId: string; warehouseId: string; kind: LedgerKind; delta: number; balanceAfter: number; unitCost: Money; transferId?: string | undefined; at: Date },
     input: Pick<MoveInput, 'workOrderId' | 'reference' | 'note' | 'actor'>,
   ): Promise<MovementView> {
     return tx.stockMovement.create({
@@ -139,6 +174,7 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
         kind: row.kind,
         quantity: row.delta,
         balanceAfter: row.balanceAfter,
+        unitCost: row.unitCost,
         transferId: row.transferId ?? null,
         workOrderId: input.workOrderId ?? null,
         reference: input.reference ?? null,
@@ -150,36 +186,30 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
     });
   }
 
-  /** After a balance went down: raise a purchase request unless one is already open for this part + warehouse. */
-  async function maybeRequestPurchase(
-    tx: Tx,
-    part: { id: string; code: string; safetyStock: number; reorderQuantity: number },
-    warehouseId: string,
-    balance: number,
-    now: Date,
-  ): Promise<boolean> {
-    const quantity = reorderNeed(part, balance);
-    if (quantity === undefined) return false;
-    // ON CONFLICT (open_key) DO NOTHING: a concurrent or earlier open request wins, and this transaction stays usable
+  /** Inserts an open purchase request unless one is open or ordered for the part + warehouse (ON CONFLICT DO NOTHING). */
+  async function raisePurchaseRequest(tx: Tx, r: { partId: string; warehouseId: string; quantity: number; reason: Record<string, unknown>; now: Date }): Promise<boolean> {
     const { count } = await tx.purchaseRequest.createMany({
-      data: [
-        {
-          partId: part.id,
-          warehouseId,
-          quantity,
-          status: 'open',
-          openKey: purchaseRequestOpenKey(part.id, warehouseId),
-          reason: { trigger: 'safety_stock', balance, safetyStock: part.safetyStock, summary: `${part.code}: ${balance} in stock ≤ safety stock ${part.safetyStock}` },
-          createdAt: now,
-        },
-      ],
+      data: [{ partId: r.partId, warehouseId: r.warehouseId, quantity: r.quantity, status: 'open', openKey: purchaseRequestOpenKey(r.partId, r.warehouseId), reason: r.reason as Prisma.InputJsonValue, createdAt: r.now }],
       skipDuplicates: true,
     });
     return count === 1;
   }
 
-  async function requirePart(tx: Tx, id: string) {
-    const part = await tx.part.findUnique({ where: { id }, select: { id: true, code: true, safetyStock: true, reorderQuantity: true } });
+  /** After a balance went down: raise a purchase request unless one is already open for this part + warehouse. */
+  async function maybeRequestPurchase(tx: Tx, part: PartRef, warehouseId: string, balance: number, now: Date): Promise<boolean> {
+    const quantity = reorderNeed(part, balance);
+    if (quantity === undefined) return false;
+    return raisePurchaseRequest(tx, {
+      partId: part.id,
+      warehouseId,
+      quantity,
+      reason: { trigger: 'safety_stock', balance, safetyStock: part.safetyStock, summary: `${part.code}: ${balance} in stock ≤ safety stock ${part.safetyStock}` },
+      now,
+    });
+  }
+
+  async function requirePart(tx: Tx, id: string): Promise<PartRef> {
+    const part = await tx.part.findUnique({ where: { id }, select: { id: true, code: true, safetyStock: true, reorderQuantity: true, unitCost: true } });
     if (!part) throw new AppError('validation', `part ${id} does not exist`, { partId: id });
     return part;
   }
@@ -188,7 +218,7 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
     if (!(await tx.warehouse.findUnique({ where: { id }, select: { id: true } }))) throw new AppError('validation', `warehouse ${id} does not exist`, { [field]: id });
   }
 
-  async function move(input: MoveInput, opts: { tx?: Tx } = {}): Promise<{ movements: MovementView[]; purchaseRequested: boolean }> {
+  async function move(input: MoveInput, opts: { tx?: Tx | undefined } = {}): Promise<{ movements: MovementView[]; purchaseRequested: boolean }> {
     const d = movementDelta(input.kind, input.quantity);
     if (!d.ok) throw new AppError('validation', d.message, { kind: input.kind, quantity: input.quantity });
     if (input.kind === 'transfer') {
@@ -201,6 +231,7 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
     const run = async (tx: Tx) => {
       const part = await requirePart(tx, input.partId);
       await requireWarehouse(tx, input.warehouseId, 'warehouseId');
+      const unitCost = input.unitCost !== undefined && input.unitCost !== null ? input.unitCost : part.unitCost;
       const movements: MovementView[] = [];
       if (input.kind === 'transfer') {
         const to = input.toWarehouseId!;
@@ -214,12 +245,12 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
         );
         const transferId = randomUUID();
         const fromBalance = await applyDelta(tx, input.partId, input.warehouseId, d.delta, now);
-        movements.push(await ledgerRow(tx, { partId: input.partId, warehouseId: input.warehouseId, kind: 'transfer_out', delta: d.delta, balanceAfter: fromBalance, transferId, at: now }, input));
+        movements.push(await ledgerRow(tx, { partId: input.partId, warehouseId: input.warehouseId, kind: 'transfer_out', delta: d.delta, balanceAfter: fromBalance, unitCost, transferId, at: now }, input));
         const toBalance = await applyDelta(tx, input.partId, to, -d.delta, now);
-        movements.push(await ledgerRow(tx, { partId: input.partId, warehouseId: to, kind: 'transfer_in', delta: -d.delta, balanceAfter: toBalance, transferId, at: now }, input));
+        movements.push(await ledgerRow(tx, { partId: input.partId, warehouseId: to, kind: 'transfer_in', delta: -d.delta, balanceAfter: toBalance, unitCost, transferId, at: now }, input));
       } else {
         const balance = await applyDelta(tx, input.partId, input.warehouseId, d.delta, now);
-        movements.push(await ledgerRow(tx, { partId: input.partId, warehouseId: input.warehouseId, kind: input.kind, delta: d.delta, balanceAfter: balance, at: now }, input));
+        movements.push(await ledgerRow(tx, { partId: input.partId, warehouseId: input.warehouseId, kind: input.kind, delta: d.delta, balanceAfter: balance, unitCost, at: now }, input));
       }
       const first = movements[0]!;
       const purchaseRequested = first.quantity < 0 ? await maybeRequestPurchase(tx, part, first.warehouseId, first.balanceAfter, now) : false;
@@ -230,18 +261,69 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
     return result;
   }
 
+  return { stockRow, applyDelta, ledgerRow, raisePurchaseRequest, maybeRequestPurchase, requirePart, requireWarehouse, move };
+}
+
+export type Ledger = ReturnType<typeof createLedger>;
+
+export function createInventoryService(deps: { prisma: Db; clock: Clock; logger: Logger }) {
+  const { prisma, clock } = deps;
+  const log = deps.logger.child({ module: 'inventory' });
+  const ledgerCore = createLedger(deps);
+  const { move } = ledgerCore;
+  const reservations = createReservations({ ...deps, ledger: ledgerCore });
+
   async function getPurchaseRequest(id: string): Promise<PurchaseRequestView> {
     const pr = await prisma.purchaseRequest.findUnique({ where: { id }, select: purchaseRequestSelect });
     if (!pr) throw notFound('PurchaseRequest', id);
     return pr;
   }
 
-  // SKELETON: reservations on work orders, consumption at completion, release on cancel (to be implemented)
-  const workOrderHooks: WorkOrderHooks = {};
+  /** Last balance before `from` per part + warehouse, and the ledger rows in [from, to) in ledger order. */
+  async function ledgerWindow(from: Date, to: Date, warehouseId: string | undefined): Promise<{ openings: Opening[]; movements: LedgerRow[] }> {
+    if (to.getTime() <= from.getTime()) throw new AppError('validation', '`to` must be after `from`', { from: from.toISOString(), to: to.toISOString() });
+    const openings = await prisma.$queryRawUnsafe<{ partId: string; warehouseId: string; balance: number }[]>(
+      `SELECT DISTINCT ON ("part_id", "warehouse_id") "part_id" AS "partId", "warehouse_id" AS "warehouseId", "balance_after" AS "balance"
+       FROM "stock_movements" WHERE "at" < $1::timestamp AND ($2::text IS NULL OR "warehouse_id" = $2::text)
+       ORDER BY "part_id", "warehouse_id", "seq" DESC`,
+      isoNoZone(from),
+      warehouseId ?? null,
+    );
+    const movements = await prisma.stockMovement.findMany({
+      where: { at: { gte: from, lt: to }, ...(warehouseId ? { warehouseId } : {}) },
+      select: { partId: true, warehouseId: true, kind: true, quantity: true, balanceAfter: true, at: true },
+      orderBy: { seq: 'asc' },
+    });
+    return { openings: openings.map((o) => ({ ...o, balance: Number(o.balance) })), movements };
+  }
+
+  async function partNames(ids: string[]): Promise<Map<string, { code: string; name: string }>> {
+    const parts = await prisma.part.findMany({ where: { id: { in: ids } }, select: { id: true, code: true, name: true } });
+    return new Map(parts.map((p) => [p.id, { code: p.code, name: p.name }]));
+  }
 
   return {
-    workOrderHooks,
-    async createPart(input: { code: string; name: string; unit?: string | undefined; unitCost?: number | undefined; safetyStock?: number | undefined; reorderQuantity?: number | undefined }) {
+    workOrderHooks: reservations.workOrderHooks,
+    reserve: reservations.reserve,
+    listReservations: reservations.listReservations,
+    setUsedQuantity: reservations.setUsedQuantity,
+    releaseReservation: reservations.release,
+    recordPartsUsed: reservations.recordPartsUsed,
+    recordPartsReturned: reservations.recordPartsReturned,
+    workOrderParts: reservations.workOrderParts,
+    /** Ledger primitives for purchasing (receipts inside its transactions). */
+    core: ledgerCore,
+
+    async createPart(input: {
+      code: string;
+      name: string;
+      unit?: string | undefined;
+      unitCost?: number | undefined;
+      safetyStock?: number | undefined;
+      reorderQuantity?: number | undefined;
+      supplier?: string | undefined;
+      leadTimeDays?: number | undefined;
+    }) {
       try {
         return await prisma.part.create({
           data: {
@@ -251,6 +333,8 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
             unitCost: input.unitCost ?? null,
             safetyStock: input.safetyStock ?? 0,
             reorderQuantity: input.reorderQuantity ?? 0,
+            supplier: input.supplier ?? null,
+            leadTimeDays: input.leadTimeDays ?? null,
           },
           select: partSelect,
         });
@@ -260,8 +344,8 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
       }
     },
 
-    async listParts(f: { code?: string | undefined; limit: number; offset: number }) {
-      const where: Prisma.PartWhereInput = f.code ? { code: f.code } : {};
+    async listParts(f: { code?: string | undefined; supplier?: string | undefined; limit: number; offset: number }) {
+      const where: Prisma.PartWhereInput = { ...(f.code ? { code: f.code } : {}), ...(f.supplier ? { supplier: f.supplier } : {}) };
       const [items, total] = await Promise.all([
         prisma.part.findMany({ where, select: partSelect, orderBy: { code: 'asc' }, take: f.limit, skip: f.offset }),
         prisma.part.count({ where }),
@@ -269,22 +353,33 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
       return { items, total };
     },
 
-    async createWarehouse(input: { code: string; name: string; kind?: WarehouseKind | undefined; siteId?: string | undefined }) {
+    async createWarehouse(input: { code: string; name: string; kind?: WarehouseKind | undefined; siteId?: string | undefined; engineerId?: string | undefined }) {
+      const kind = input.kind ?? 'site';
+      if (input.engineerId) {
+        if (kind !== 'van') throw new AppError('validation', `engineerId is only for vans, not for a ${kind} warehouse`, { kind });
+        if (!(await prisma.engineer.findUnique({ where: { id: input.engineerId }, select: { id: true } }))) {
+          throw new AppError('validation', `engineer ${input.engineerId} does not exist`, { engineerId: input.engineerId });
+        }
+      }
       try {
-        return await prisma.warehouse.create({ data: { code: input.code, name: input.name, kind: input.kind ?? 'site', siteId: input.siteId ?? null }, select: warehouseSelect });
+        return await prisma.warehouse.create({ data: { code: input.code, name: input.name, kind, siteId: input.siteId ?? null, engineerId: input.engineerId ?? null }, select: warehouseSelect });
       } catch (err) {
         if (isUniqueViolation(err)) throw new AppError('conflict', `warehouse code ${input.code} already exists`, { code: input.code });
         throw err;
       }
     },
 
-    async listWarehouses(f: { kind?: WarehouseKind | undefined } = {}) {
-      return prisma.warehouse.findMany({ where: f.kind ? { kind: f.kind } : {}, select: warehouseSelect, orderBy: { code: 'asc' } });
+    async listWarehouses(f: { kind?: WarehouseKind | undefined; engineerId?: string | undefined } = {}) {
+      return prisma.warehouse.findMany({
+        where: { ...(f.kind ? { kind: f.kind } : {}), ...(f.engineerId ? { engineerId: f.engineerId } : {}) },
+        select: warehouseSelect,
+        orderBy: { code: 'asc' },
+      });
     },
 
     move,
 
-    /** Balances (materialised from the ledger), optionally for one part and/or one warehouse. */
+    /** Balances (materialised from the ledger) with what is reserved and available, optionally for one part and/or one warehouse. */
     async stock(f: { partId?: string | undefined; warehouseId?: string | undefined }) {
       const rows = await prisma.stock.findMany({
         where: { ...(f.partId ? { partId: f.partId } : {}), ...(f.warehouseId ? { warehouseId: f.warehouseId } : {}) },
@@ -292,6 +387,7 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
           partId: true,
           warehouseId: true,
           quantity: true,
+          reserved: true,
           updatedAt: true,
           part: { select: { code: true, safetyStock: true } },
           warehouse: { select: { code: true, kind: true } },
@@ -305,6 +401,8 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
         warehouseCode: r.warehouse.code,
         warehouseKind: r.warehouse.kind,
         quantity: r.quantity,
+        reserved: r.reserved,
+        available: availableQuantity(r),
         belowSafetyStock: r.part.safetyStock > 0 && r.quantity <= r.part.safetyStock,
         updatedAt: r.updatedAt,
       }));
@@ -336,15 +434,25 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
 
     getPurchaseRequest,
 
-    /** open → ordered → received (posts a receipt to the ledger) | cancelled; final states free the open key. */
+    /**
+     * open → ordered → received (posts a receipt to the ledger) | cancelled; final states free the open key.
+     * A request on a purchase-order line follows its order instead (placing, receiving, cancelling the order).
+     */
     async transitionPurchaseRequest(id: string, input: { to: PurchaseRequestStatus; actor?: string | undefined; note?: string | undefined }) {
       const now = clock.now();
       await prisma.$transaction(async (tx) => {
-        const current = await tx.purchaseRequest.findUnique({ where: { id }, select: { status: true, number: true, partId: true, warehouseId: true, quantity: true } });
+        const current = await tx.purchaseRequest.findUnique({
+          where: { id },
+          select: { status: true, number: true, partId: true, warehouseId: true, quantity: true, purchaseOrderLine: { select: { purchaseOrder: { select: { number: true } } } } },
+        });
         if (!current) throw notFound('PurchaseRequest', id);
         const from = current.status;
         const check = checkPurchaseRequestTransition(from, input.to);
         if (!check.ok) throw new AppError('illegal_transition', check.message, { from, to: input.to });
+        if (current.purchaseOrderLine) {
+          const po = current.purchaseOrderLine.purchaseOrder.number;
+          throw new AppError('conflict', `purchase request ${current.number} is on purchase order PO-${po}: place, receive or cancel the order instead`, { purchaseOrder: po });
+        }
         const stamp = input.to === 'ordered' ? 'orderedAt' : input.to === 'received' ? 'receivedAt' : 'cancelledAt';
         // compare-and-set on the status: a concurrent transition makes this match nothing
         const updated = await tx.purchaseRequest.updateMany({
@@ -362,12 +470,89 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
       log.info({ purchaseRequest: id, to: input.to }, 'purchase request transition');
       return getPurchaseRequest(id);
     },
-  };
-}
 
-/** `timestamp(3)` columns hold UTC wall-clock time (as Prisma writes them). */
-function isoNoZone(d: Date): string {
-  return d.toISOString().replace('Z', '');
+    /**
+     * Stock value per part + warehouse (stock > 0). Costing: `standard` (default) = the part's
+     * current unit cost; `average` = weighted average of priced receipts in the ledger (Σ q·c / Σ q,
+     * all warehouses), falling back to the standard cost for parts never received at a price.
+     */
+    async valuationReport(f: { warehouseId?: string | undefined; method?: 'standard' | 'average' | undefined }) {
+      const method = f.method ?? 'standard';
+      const rows = await prisma.stock.findMany({
+        where: { quantity: { gt: 0 }, ...(f.warehouseId ? { warehouseId: f.warehouseId } : {}) },
+        select: { partId: true, warehouseId: true, quantity: true, part: { select: { code: true, name: true, unitCost: true } }, warehouse: { select: { code: true } } },
+        orderBy: [{ partId: 'asc' }, { warehouseId: 'asc' }],
+      });
+      const average = new Map<string, number>();
+      if (method === 'average' && rows.length) {
+        const receipts = await prisma.stockMovement.findMany({
+          where: { kind: 'receipt', partId: { in: [...new Set(rows.map((r) => r.partId))] }, unitCost: { not: null } },
+          select: { partId: true, quantity: true, unitCost: true },
+        });
+        const byPart = new Map<string, { quantity: number; unitCost: number | null }[]>();
+        for (const r of receipts) byPart.set(r.partId, [...(byPart.get(r.partId) ?? []), { quantity: r.quantity, unitCost: num(r.unitCost) }]);
+        for (const [partId, list] of byPart) {
+          const avg = weightedAverageCost(list);
+          if (avg !== undefined) average.set(partId, avg);
+        }
+      }
+      const report = valuation(
+        rows
+          .map((r) => ({
+            partId: r.partId,
+            partCode: r.part.code,
+            partName: r.part.name,
+            warehouseId: r.warehouseId,
+            warehouseCode: r.warehouse.code,
+            quantity: r.quantity,
+            unitCost: average.get(r.partId) ?? num(r.part.unitCost),
+          }))
+          .sort((a, b) => a.partCode.localeCompare(b.partCode) || a.warehouseCode.localeCompare(b.warehouseCode)),
+      );
+      return { method, ...report };
+    },
+
+    /** Per part over [from, to): issued/returned/consumed, time-weighted average on-hand, turnover ratio, days of supply. */
+    async turnoverReport(f: { from: Date; to: Date; warehouseId?: string | undefined }) {
+      const { openings, movements } = await ledgerWindow(f.from, f.to, f.warehouseId);
+      const items = turnover(openings, movements, f.from, f.to);
+      const names = await partNames(items.map((i) => i.partId));
+      return {
+        from: f.from,
+        to: f.to,
+        items: items
+          .map((i) => ({ ...i, partCode: names.get(i.partId)?.code ?? '', partName: names.get(i.partId)?.name ?? '' }))
+          .sort((a, b) => a.partCode.localeCompare(b.partCode)),
+      };
+    },
+
+    /** Parts with stock and no issue in the last `days` days (never issued included): quantity, value at unit cost, last issue. */
+    async slowMovingReport(f: { days: number; warehouseId?: string | undefined }) {
+      const now = clock.now();
+      const stock = await prisma.stock.groupBy({ by: ['partId'], where: { quantity: { gt: 0 }, ...(f.warehouseId ? { warehouseId: f.warehouseId } : {}) }, _sum: { quantity: true } });
+      const ids = stock.map((s) => s.partId);
+      const [parts, lastIssues] = await Promise.all([
+        prisma.part.findMany({ where: { id: { in: ids } }, select: { id: true, code: true, name: true, unitCost: true } }),
+        prisma.stockMovement.groupBy({ by: ['partId'], where: { partId: { in: ids }, kind: 'issue', ...(f.warehouseId ? { warehouseId: f.warehouseId } : {}) }, _max: { at: true } }),
+      ]);
+      const qty = new Map(stock.map((s) => [s.partId, s._sum.quantity ?? 0]));
+      const last = new Map(lastIssues.map((l) => [l.partId, l._max.at]));
+      const items = slowMoving(
+        parts.map((p) => ({ partId: p.id, partCode: p.code, partName: p.name, quantity: qty.get(p.id) ?? 0, unitCost: num(p.unitCost), lastIssueAt: last.get(p.id) ?? null })),
+        now,
+        f.days,
+      );
+      return { days: f.days, asOf: now, items, totalValue: items.reduce((s, i) => Math.round((s + i.value) * 100) / 100, 0) };
+    },
+
+    /** Per part over [from, to): how many times a balance went to 0 (from the ledger's balanceAfter). */
+    async stockOutReport(f: { from: Date; to: Date; warehouseId?: string | undefined }) {
+      const { openings, movements } = await ledgerWindow(f.from, f.to, f.warehouseId);
+      const items = stockOuts(openings, movements);
+      const names = await partNames(items.map((i) => i.partId));
+      return { from: f.from, to: f.to, items: items.map((i) => ({ ...i, partCode: names.get(i.partId)?.code ?? '', partName: names.get(i.partId)?.name ?? '' })) };
+    },
+  };
 }
 
 export type InventoryService = ReturnType<typeof createInventoryService>;

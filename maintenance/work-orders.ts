@@ -5,7 +5,7 @@
  * asset + rule), so retries, duplicate messages, concurrent workers and restarts all converge on one row.
  */
 import type { Clock } from '../platform/clock.ts';
-import type { Db, DbTx, Prisma } from '../platform/db/database.ts';
+import { Prisma, type Db, type DbTx } from '../platform/db/database.ts';
 import { AppError, isForeignKeyViolation, isUniqueViolation, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { AWAITING_RESOLUTION, AWAITING_RESPONSE, slaDueTimes, slaOnTransition, type SlaTarget } from './sla.ts';
@@ -387,6 +387,50 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
       });
       if (!wo) throw notFound('WorkOrder', id);
       return wo;
+    },
+
+    /**
+     * Bulk open → assigned (batch dispatch): one transaction, one compare-and-set UPDATE for all
+     * pairs (orders no longer open are skipped and reported), one event per order, the transition
+     * hooks run for each. Returns the ids that were assigned.
+     */
+    async assignMany(pairs: { workOrderId: string; engineerId: string }[], opts: { actor?: string | undefined; note?: string | undefined } = {}): Promise<{ assigned: string[]; skipped: string[] }> {
+      if (pairs.length === 0) return { assigned: [], skipped: [] };
+      const now = clock.now();
+      const assigned = await prisma.$transaction(
+        async (tx) => {
+          const values = Prisma.join(pairs.map((p) => Prisma.sql`(${p.workOrderId}, ${p.engineerId})`));
+          const rows = await tx.$queryRaw<{ id: string; asset_id: string; source: Source; contract_id: string | null }[]>`
+            UPDATE work_orders AS w
+               SET status = 'assigned', assignee_id = v.engineer_id, assigned_at = ${now}, updated_at = ${now}
+              FROM (VALUES ${values}) AS v(id, engineer_id)
+             WHERE w.id = v.id AND w.status = 'open'
+               AND EXISTS (SELECT 1 FROM engineers e WHERE e.id = v.engineer_id AND e.active)
+         RETURNING w.id, w.asset_id, w.source, w.contract_id`;
+          await tx.workOrderEvent.createMany({
+            data: rows.map((r) => ({ workOrderId: r.id, fromStatus: 'open' as const, toStatus: 'assigned' as const, note: opts.note ?? null, actor: opts.actor ?? null, at: now })),
+          });
+          for (const r of rows) {
+            const ctx: TransitionContext = { id: r.id, from: 'open', to: 'assigned', assetId: r.asset_id, source: r.source, contractId: r.contract_id, actor: opts.actor, at: now };
+            for (const h of hooks) await h.onTransition?.(tx, ctx);
+          }
+          return rows;
+        },
+        { timeout: 60_000 },
+      );
+      for (const r of assigned) {
+        const ctx: TransitionContext = { id: r.id, from: 'open', to: 'assigned', assetId: r.asset_id, source: r.source, contractId: r.contract_id, actor: opts.actor, at: now };
+        for (const h of hooks) {
+          try {
+            await h.afterTransition?.(ctx);
+          } catch (err) {
+            log.warn({ err, workOrder: r.id }, 'after-transition hook failed');
+          }
+        }
+      }
+      const done = new Set(assigned.map((r) => r.id));
+      log.info({ assigned: done.size, skipped: pairs.length - done.size }, 'work orders assigned in bulk');
+      return { assigned: [...done], skipped: pairs.filter((p) => !done.has(p.workOrderId)).map((p) => p.workOrderId) };
     },
 
     async transition(id: string, input: TransitionInput) {

@@ -62,6 +62,10 @@ describe.skipIf(reason)(`API on PostgreSQL ${reason ?? ''}`, () => {
     const badCode = await api<Err>(base, 'POST', '/assets', { code: 'has space', name: 'x', type: 'pump', siteId });
     expect(badCode.status).toBe(400);
     expect(badCode.body.message).toMatch(/\/code/);
+    // ASSET_CODE_MODE=off (the test default): codes are free but required
+    const noCode = await api<Err>(base, 'POST', '/assets', { name: 'x', type: 'pump', siteId });
+    expect(noCode.status).toBe(400);
+    expect(noCode.body.message).toMatch(/code is required/);
     expect((await api<Err>(base, 'GET', '/assets/not-a-uuid')).status).toBe(400);
     expect((await api<Err>(base, 'GET', '/work-orders?status=bogus')).status).toBe(400);
     const badJson = await fetch(`${base}/sites`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":' });

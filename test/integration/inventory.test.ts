@@ -1,12 +1,13 @@
 /**
  * Parts inventory on real PostgreSQL: balances derived from the ledger, never negative under
- * concurrent issues from two instances (separate connection pools), and exactly one purchase
- * request per part + warehouse while one is open.
+ * concurrent issues from two instances (separate connection pools), exactly one purchase
+ * request per part + warehouse while one is open, and the stock reports on a small dated fixture.
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryService, type InventoryService } from '../../maintenance/inventory.ts';
-import { systemClock } from '../../platform/clock.ts';
+import { createPurchasingService } from '../../maintenance/purchasing.ts';
+import { manualClock, systemClock } from '../../platform/clock.ts';
 import { openDatabase, type Database } from '../../platform/db/database.ts';
 import { createTestDatabase } from '../helpers/databases.ts';
 import { api, startTestPlatform } from '../helpers/platform.ts';
@@ -125,6 +126,8 @@ describe.skipIf(reason)(`parts inventory on PostgreSQL ${reason ?? ''}`, () => {
     expect((await move({ kind: 'return', partId: part, warehouseId: van, quantity: 1 })).body.movements[0]?.balanceAfter).toBe(4);
     expect(await balance(part, central)).toBe(10);
     expect(await balance(part, van)).toBe(4);
+    const [row] = (await api<(Stock & { reserved: number; available: number; warehouseKind: string })[]>(base, 'GET', `/stock?partId=${part}&warehouseId=${van}`)).body;
+    expect(row).toMatchObject({ quantity: 4, reserved: 0, available: 4, warehouseKind: 'van' });
     const ledger = await api<{ items: Movement[]; total: number }>(base, 'GET', `/parts/${part}/ledger`);
     expect(ledger.body.total).toBe(7);
     expect(ledger.body.items.map((m) => m.kind)).toEqual(['return', 'issue', 'adjustment', 'transfer_in', 'transfer_out', 'issue', 'receipt']);
@@ -253,5 +256,94 @@ describe.skipIf(reason)(`parts inventory on PostgreSQL ${reason ?? ''}`, () => {
     expect((await move({ kind: 'issue', partId: part, warehouseId: van, quantity: 1 })).body.purchaseRequested).toBe(true);
     expect(await prs(part, 'open')).toHaveLength(1);
     expect((await api<Err>(base, 'POST', '/purchase-requests/00000000-0000-4000-8000-000000000000/transitions', { to: 'ordered' })).status).toBe(404);
+  });
+
+  it('every movement carries a unit cost: the part\'s, or the purchase-order line\'s price for PO receipts', async () => {
+    const part = await newPart('COST-1', { unitCost: 4.2, supplier: 'ACME', leadTimeDays: 7 });
+    const listed = await api<{ items: { supplier: string | null; leadTimeDays: number | null }[] }>(base, 'GET', '/parts?supplier=ACME');
+    expect(listed.body.items).toEqual([expect.objectContaining({ supplier: 'ACME', leadTimeDays: 7 })]);
+    await move({ kind: 'receipt', partId: part, warehouseId: central, quantity: 5 });
+    await move({ kind: 'transfer', partId: part, warehouseId: central, toWarehouseId: van, quantity: 2 });
+    const ledger = await api<{ items: (Movement & { unitCost: number | null })[] }>(base, 'GET', `/parts/${part}/ledger`);
+    expect(ledger.body.items.map((m) => [m.kind, m.unitCost])).toEqual([
+      ['transfer_in', 4.2],
+      ['transfer_out', 4.2],
+      ['receipt', 4.2],
+    ]);
+    const engineer = await platform.db.prisma.engineer.create({ data: { code: 'ENG-VAN', name: 'Van driver' } });
+    const vanOf = await api<{ engineerId: string; kind: string }>(base, 'POST', '/warehouses', { code: 'VAN-ENG', name: 'Van', kind: 'van', engineerId: engineer.id });
+    expect(vanOf.status).toBe(201);
+    expect(vanOf.body).toMatchObject({ engineerId: engineer.id, kind: 'van' });
+    expect((await api<{ code: string }[]>(base, 'GET', `/warehouses?engineerId=${engineer.id}`)).body.map((w) => w.code)).toEqual(['VAN-ENG']);
+    const notVan = await api<Err>(base, 'POST', '/warehouses', { code: 'SITE-ENG', name: 'Store', kind: 'site', engineerId: engineer.id });
+    expect(notVan.status).toBe(400);
+    expect(notVan.body.message).toMatch(/only for vans/);
+  });
+
+  it('stock reports on a dated fixture: valuation (standard and average cost), turnover, slow movers, stock-outs', async () => {
+    // a service whose time the test sets, on the same database; its own warehouse keeps the figures apart
+    const day = (d: number) => new Date(Date.UTC(2025, 0, 1) + d * 86_400_000);
+    const clock = manualClock(day(0));
+    const inv = createInventoryService({ prisma: platform.db.prisma, clock, logger });
+    const purchasing = createPurchasingService({ prisma: platform.db.prisma, clock, logger, inventory: inv });
+    const wh = (await inv.createWarehouse({ code: 'REPORTS', name: 'Reports', kind: 'central' })).id;
+    const p = (await inv.createPart({ code: 'REP-P', name: 'Belt', unitCost: 2.5 })).id;
+    const q = (await inv.createPart({ code: 'REP-Q', name: 'Motor', unitCost: 100 })).id;
+    await inv.move({ kind: 'receipt', partId: p, warehouseId: wh, quantity: 10 });
+    await inv.move({ kind: 'receipt', partId: q, warehouseId: wh, quantity: 3 });
+    clock.set(day(2));
+    await inv.move({ kind: 'issue', partId: p, warehouseId: wh, quantity: 4 });
+    clock.set(day(5));
+    await inv.move({ kind: 'issue', partId: p, warehouseId: wh, quantity: 6 });
+    clock.set(day(7));
+    const po = await purchasing.create({ supplier: 'ACME', lines: [{ partId: p, warehouseId: wh, quantity: 20, unitPrice: 3 }] });
+    await purchasing.place(po.id);
+    await purchasing.receive(po.id, { lines: [{ lineId: po.lines[0]!.id, quantity: 20 }] });
+    clock.set(day(10));
+
+    // P: 20 × 2.5 = 50, Q: 3 × 100 = 300
+    const standard = await api<{ method: string; items: { partCode: string; value: number }[]; totalValue: number; totalQuantity: number }>(base, 'GET', `/inventory/reports/valuation?warehouseId=${wh}`);
+    expect(standard.status).toBe(200);
+    expect(standard.body).toMatchObject({ method: 'standard', totalQuantity: 23, totalValue: 350 });
+    expect(standard.body.items.map((i) => [i.partCode, i.value])).toEqual([
+      ['REP-P', 50],
+      ['REP-Q', 300],
+    ]);
+    // average: P received 10 @ 2.5 and 20 @ 3 → 85 / 30 = 2.8333 → 20 × 2.83 = 56.6
+    const average = await api<{ items: { partCode: string; unitCost: number; value: number }[]; totalValue: number }>(base, 'GET', `/inventory/reports/valuation?warehouseId=${wh}&method=average`);
+    expect(average.body.items[0]).toMatchObject({ partCode: 'REP-P', unitCost: 2.8333, value: 56.6 });
+    expect(average.body.totalValue).toBe(356.6);
+
+    // P on hand 10 (2 d), 6 (3 d), 0 (2 d), 20 (3 d) → 98 / 10 = 9.8; consumed 10 in 10 days
+    const window = `from=${day(0).toISOString()}&to=${day(10).toISOString()}&warehouseId=${wh}`;
+    const turnover = await api<{ items: Record<string, unknown>[] }>(base, 'GET', `/inventory/reports/turnover?${window}`);
+    expect(turnover.status, JSON.stringify(turnover.body)).toBe(200);
+    expect(turnover.body.items).toEqual([
+      expect.objectContaining({ partCode: 'REP-P', issued: 10, returned: 0, consumed: 10, averageOnHand: 9.8, turnover: 1.0204, daysOfSupply: 9.8 }),
+      expect.objectContaining({ partCode: 'REP-Q', issued: 0, consumed: 0, averageOnHand: 3, turnover: 0, daysOfSupply: null }),
+    ]);
+    // a window starting later takes the balance before it as its opening: 6 for 3 days, 0 for 2 → 18 / 5
+    const later = await api<{ items: { partCode: string; averageOnHand: number }[] }>(base, 'GET', `/inventory/reports/turnover?from=${day(2).toISOString()}&to=${day(7).toISOString()}&warehouseId=${wh}`);
+    expect(later.body.items.find((i) => i.partCode === 'REP-P')?.averageOnHand).toBe(3.6);
+    expect((await api(base, 'GET', `/inventory/reports/turnover?from=${day(5).toISOString()}&to=${day(1).toISOString()}`)).status).toBe(400);
+
+    const outs = await api<{ items: { partCode: string; stockOuts: number; lastStockOutAt: string }[] }>(base, 'GET', `/inventory/reports/stock-outs?${window}`);
+    expect(outs.body.items).toEqual([expect.objectContaining({ partCode: 'REP-P', stockOuts: 1, lastStockOutAt: day(5).toISOString() })]);
+
+    // as of day 10: Q never issued; P last issued 5 days ago
+    const slow90 = await inv.slowMovingReport({ days: 90, warehouseId: wh });
+    expect(slow90.items.map((i) => [i.partCode, i.value, i.daysSinceLastIssue])).toEqual([['REP-Q', 300, null]]);
+    const slow3 = await inv.slowMovingReport({ days: 3, warehouseId: wh });
+    expect(slow3.items.map((i) => [i.partCode, i.quantity, i.value, i.daysSinceLastIssue])).toEqual([
+      ['REP-Q', 3, 300, null],
+      ['REP-P', 20, 50, 5],
+    ]);
+    expect(slow3.totalValue).toBe(350);
+    // through the API (today's clock): both are long unissued
+    const api90 = await api<{ items: { partCode: string; lastIssueAt: string | null }[] }>(base, 'GET', `/inventory/reports/slow-moving?warehouseId=${wh}`);
+    expect(api90.body.items.map((i) => [i.partCode, i.lastIssueAt])).toEqual([
+      ['REP-Q', null],
+      ['REP-P', day(5).toISOString()],
+    ]);
   });
 });
