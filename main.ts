@@ -37,6 +37,9 @@ import { createPurchasingService } from './maintenance/purchasing.ts';
 import { createCustomerService } from './maintenance/customers.ts';
 import { createSurveyService } from './maintenance/surveys.ts';
 import { createCostService } from './maintenance/costs.ts';
+import { createEngineerService } from './dispatch/engineers.ts';
+import { createDispatchService, parseAutoAssign, type EngineerMessage } from './dispatch/service.ts';
+import { decodeLocation, ENGINEER_LOCATION_SUBSCRIPTION, engineerOfLocationTopic, engineerOrdersTopic } from './dispatch/engineer-topics.ts';
 import { createRulesEngine, type RulesEngine } from './rules/engine.ts';
 import { createRuleService } from './rules/service.ts';
 import { buildApi, type ApiApp, type HealthReport } from './api/server.ts';
@@ -155,6 +158,21 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   workOrders.use(inventory.workOrderHooks);
   workOrders.use(pmPlans.workOrderHooks);
   workOrders.use(surveys.workOrderHooks);
+  // dispatch: engineers get orders over MQTT (om/engineers/<code>/orders) once a broker is up
+  let publishToBroker: ((topic: string, payload: string) => Promise<void>) | undefined;
+  const dispatch = createDispatchService({
+    prisma: db.prisma,
+    clock,
+    logger,
+    workOrders,
+    notifications,
+    autoAssign: parseAutoAssign(config.autoAssign),
+    publish: (code: string, message: EngineerMessage) => {
+      publishToBroker?.(engineerOrdersTopic(code), JSON.stringify(message)).catch((err: unknown) => logger.warn({ err, engineer: code }, 'engineer notification not published'));
+    },
+  });
+  const engineers = createEngineerService({ prisma: db.prisma, clock, onUnavailable: (id, reason) => dispatch.redispatchFrom(id, reason) });
+  workOrders.use(dispatch.workOrderHooks);
 
   const rules = createRuleService({ prisma: db.prisma, onChange: () => void engine.reload().catch(() => {}) });
   const credentials = createDeviceCredentialService({ prisma: db.prisma, clock });
@@ -207,6 +225,14 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       },
     });
     const pipe = pipeline;
+    // engineer apps report GPS fixes on om/engineers/{code}/location; everything else is telemetry
+    const accept = (topic: string, payload: Buffer, clientId: string | undefined): void => {
+      const code = engineerOfLocationTopic(topic);
+      if (code === null) return pipe.accept(topic, payload, clientId);
+      const fix = decodeLocation(payload);
+      if (!fix.ok) return pipe.reject(topic, payload, clientId, fix.reason, fix.detail);
+      void engineers.updateLocationByCode(code, fix).catch((err: unknown) => pipe.reject(topic, payload, clientId, 'invalid_payload', (err as Error).message));
+    };
     if (config.mqttMode === 'external') {
       const source = await connectExternalBroker({
         url: config.mqttUrl!,
@@ -214,9 +240,9 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         password: config.mqttPassword,
         clientId: config.mqttClientId ?? `om-ingest-${hostname()}`,
         shareGroup: config.mqttShareGroup || undefined,
-        topics: [SUBSCRIPTION],
+        topics: [SUBSCRIPTION, ENGINEER_LOCATION_SUBSCRIPTION],
         logger,
-        onMessage: (topic, payload, clientId) => pipe.accept(topic, payload, clientId),
+        onMessage: accept,
       });
       brokerHealth = () => {
         const st = source.status();
@@ -226,6 +252,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         };
       };
       closeSource = () => source.close();
+      publishToBroker = (topic, payload) => source.publish(topic, payload);
     } else {
       const embedded = await startEmbeddedBroker({
         host: config.mqttHost,
@@ -238,11 +265,12 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
                 onUnauthorized: (topic, payload, clientId, reason) => pipe.reject(topic, payload, clientId, 'unauthorized', reason),
               }
             : undefined,
-        onPublish: (topic, payload, clientId) => pipe.accept(topic, payload, clientId),
+        onPublish: accept,
         admission: () => pipe.admission(),
         onPresence: (scope, online) => scope.asset && presence.session(scope.asset, online, clock.now()),
       });
       broker = embedded;
+      publishToBroker = (topic, payload) => embedded.publish(topic, payload);
       brokerHealth = () => ({ ok: true, detail: `embedded aedes on ${mqttUrlOf(embedded)}; auth ${config.mqttAuth}; ${embedded.connectedClients()} clients` });
       closeSource = () => embedded.close();
     }
@@ -326,6 +354,8 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         customers,
         surveys,
         costs,
+        engineers,
+        dispatch,
         rules,
         credentials,
         telemetry,

@@ -24,6 +24,8 @@ import type { PurchasingService } from '../maintenance/purchasing.ts';
 import type { CustomerService } from '../maintenance/customers.ts';
 import type { SurveyService } from '../maintenance/surveys.ts';
 import type { CostService } from '../maintenance/costs.ts';
+import type { EngineerService } from '../dispatch/engineers.ts';
+import type { DispatchService } from '../dispatch/service.ts';
 import type { RuleService } from '../rules/service.ts';
 import type { TelemetryStore } from '../ingest/telemetry-store/port.ts';
 import type { DeviceCredentialService } from '../ingest/device-credentials.ts';
@@ -40,6 +42,7 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { pmRoutes } from './routes/pm-plans.ts';
 import { workExecutionRoutes } from './routes/work-execution.ts';
 import { customerRoutes } from './routes/customers.ts';
+import { dispatchRoutes } from './routes/dispatch.ts';
 
 export interface HealthReport {
   components: Record<string, { ok: boolean; detail: string }>;
@@ -62,6 +65,8 @@ export interface ApiDeps {
   customers: CustomerService;
   surveys: SurveyService;
   costs: CostService;
+  engineers: EngineerService;
+  dispatch: DispatchService;
   rules: RuleService;
   credentials: DeviceCredentialService;
   telemetry: TelemetryStore;
@@ -83,7 +88,7 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'On-site O&M platform API', version: '0.1.0', description: 'Assets, rules, work orders, alarms and telemetry.' },
-      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'purchasing' }, { name: 'pm plans' }, { name: 'checklists' }, { name: 'work execution' }, { name: 'knowledge base' }, { name: 'customers' }, { name: 'surveys' }, { name: 'costs' }, { name: 'notifications' }, { name: 'ops' }],
+      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'purchasing' }, { name: 'pm plans' }, { name: 'checklists' }, { name: 'work execution' }, { name: 'knowledge base' }, { name: 'customers' }, { name: 'surveys' }, { name: 'costs' }, { name: 'notifications' }, { name: 'dispatch' }, { name: 'ops' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -101,5 +106,6 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   pmRoutes(app, deps);
   workExecutionRoutes(app, deps);
   customerRoutes(app, deps);
+  dispatchRoutes(app, deps);
   return app;
 }

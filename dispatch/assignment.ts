@@ -79,6 +79,10 @@ export function solveAssignment(p: AssignmentProblem): AssignmentResult {
     // Dijkstra (dense) over engineers; stop at the cheapest engineer with spare capacity
     let target = -1;
     let bestActual = Infinity;
+    // actual cost to a spare engineer f = reduced distance − piS + pi[f]: once the settled reduced
+    // distance is so large that no unsettled spare engineer can beat the best found, stop early
+    let minPiSpare = Infinity;
+    for (let f = 0; f < m; f++) if (load[f]! < cap[f]! && pi[f]! < minPiSpare) minPiSpare = pi[f]!;
     for (;;) {
       let e = -1;
       let de = Infinity;
@@ -88,9 +92,7 @@ export function solveAssignment(p: AssignmentProblem): AssignmentResult {
           e = f;
         }
       }
-      if (e < 0) break;
-      // actual path cost to e = reduced distance − piS + pi[e]; reduced order ≠ actual order, so keep scanning
-      // until no unsettled node can beat the best terminal found (reduced distances are a lower bound shift)
+      if (e < 0 || de - piS + minPiSpare >= bestActual) break;
       done[e] = 1;
       if (load[e]! < cap[e]!) {
         const actual = de - piS + pi[e]!;
@@ -112,9 +114,10 @@ export function solveAssignment(p: AssignmentProblem): AssignmentResult {
       }
     }
     if (target < 0) continue; // no path to spare capacity
-    // potentials: settled nodes move by their distance, capped at the target's (keeps reduced costs ≥ 0)
+    // potentials: settled nodes move by their distance, capped at the target's (keeps reduced costs ≥ 0);
+    // unsettled ones are at least as far as the last settled node, so they move by the cap
     const cut = dist[target]!;
-    for (let f = 0; f < m; f++) pi[f] = pi[f]! + Math.min(dist[f]!, cut);
+    for (let f = 0; f < m; f++) pi[f] = pi[f]! + (done[f] ? Math.min(dist[f]!, cut) : cut);
     // augment: walk back from the target, moving one order per hop
     const touched = new Set<number>();
     let f = target;

@@ -77,7 +77,9 @@ export type IneligibleReason =
   | { code: 'missing_skill'; skill: string; required: number; has: number }
   | { code: 'missing_certification'; certification: string }
   | { code: 'at_capacity'; openOrders: number; maxOpenOrders: number }
-  | { code: 'shift_too_short'; neededHours: number; remainingHours: number };
+  | { code: 'shift_too_short'; neededHours: number; remainingHours: number }
+  /** Declined this order before (set by the dispatch service). */
+  | { code: 'declined' };
 
 export interface Breakdown {
   skills: number;
@@ -107,79 +109,118 @@ export interface Candidate {
 const clamp01 = (x: number): number => Math.max(0, Math.min(1, x));
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
-/** Why the engineer may not take the order (empty = eligible). */
-export function eligibility(o: OrderProfile, e: EngineerProfile, now: Date, opts: ScoringOptions = {}): IneligibleReason[] {
-  const reasons: IneligibleReason[] = [];
-  if (!e.active) reasons.push({ code: 'inactive' });
-  if (e.onLeave) reasons.push({ code: 'on_leave' });
-  if (!e.shift || e.shift.end.getTime() <= now.getTime()) reasons.push({ code: 'off_shift' });
+type Trip = { km: number; minutes: number } | null;
+
+const tripOf = (o: OrderProfile, e: EngineerProfile, opts: ScoringOptions): Trip =>
+  o.location && e.location ? travel(e.location, o.location, opts.travel ?? DEFAULT_TRAVEL) : null;
+
+/**
+ * Eligibility with or without the reasons: `out` collects them (recommendations); without it the
+ * first failure returns false (batch scoring of every pair, no allocations).
+ */
+function checkEligible(o: OrderProfile, e: EngineerProfile, now: Date, opts: ScoringOptions, trip: Trip, out?: IneligibleReason[]): boolean {
+  let ok = true;
+  const fail = (r: () => IneligibleReason): boolean => {
+    ok = false;
+    if (out) out.push(r());
+    return !out;
+  };
+  if (!e.active && fail(() => ({ code: 'inactive' }))) return false;
+  if (e.onLeave && fail(() => ({ code: 'on_leave' }))) return false;
+  if ((!e.shift || e.shift.end.getTime() <= now.getTime()) && fail(() => ({ code: 'off_shift' }))) return false;
   for (const need of o.requiredSkills) {
     const required = need.minLevel ?? 1;
     const has = e.skills[need.skill] ?? 0;
-    if (has < required) reasons.push({ code: 'missing_skill', skill: need.skill, required, has });
+    if (has < required && fail(() => ({ code: 'missing_skill', skill: need.skill, required, has }))) return false;
   }
-  for (const c of o.requiredCertifications) if (!e.certifications.includes(c)) reasons.push({ code: 'missing_certification', certification: c });
-  if (e.openOrders >= e.maxOpenOrders) reasons.push({ code: 'at_capacity', openOrders: e.openOrders, maxOpenOrders: e.maxOpenOrders });
+  for (const c of o.requiredCertifications) if (!e.certifications.includes(c) && fail(() => ({ code: 'missing_certification', certification: c }))) return false;
+  if (e.openOrders >= e.maxOpenOrders && fail(() => ({ code: 'at_capacity', openOrders: e.openOrders, maxOpenOrders: e.maxOpenOrders }))) return false;
   if (opts.requireShiftFit !== false && e.shift && e.shift.end.getTime() > now.getTime()) {
-    const t = o.location && e.location ? travel(e.location, o.location, opts.travel ?? DEFAULT_TRAVEL).minutes / 60 : 0;
     const start = Math.max(now.getTime(), e.shift.start.getTime());
     const remainingHours = (e.shift.end.getTime() - start) / 3_600_000 - e.openHours;
-    const neededHours = t + o.estimatedHours;
-    if (neededHours > remainingHours) reasons.push({ code: 'shift_too_short', neededHours: round2(neededHours), remainingHours: round2(Math.max(0, remainingHours)) });
+    const neededHours = (trip ? trip.minutes / 60 : 0) + o.estimatedHours;
+    if (neededHours > remainingHours && fail(() => ({ code: 'shift_too_short', neededHours: round2(neededHours), remainingHours: round2(Math.max(0, remainingHours)) }))) return false;
   }
+  return ok;
+}
+
+/** Why the engineer may not take the order (empty = eligible). */
+export function eligibility(o: OrderProfile, e: EngineerProfile, now: Date, opts: ScoringOptions = {}): IneligibleReason[] {
+  const reasons: IneligibleReason[] = [];
+  checkEligible(o, e, now, opts, tripOf(o, e, opts), reasons);
   return reasons;
 }
 
-/** Scores one engineer for one order. */
-export function scoreCandidate(o: OrderProfile, e: EngineerProfile, now: Date, opts: ScoringOptions = {}): Candidate {
+interface Components {
+  breakdown: Breakdown;
+  arrivalMs: number | null;
+  slackH: number | null;
+}
+
+function components(o: OrderProfile, e: EngineerProfile, now: Date, opts: ScoringOptions, trip: Trip): Components {
   const w = opts.weights ?? DEFAULT_WEIGHTS;
   const total = w.skills + w.distance + w.load + w.urgency + w.familiarity || 1;
-  const reasons = eligibility(o, e, now, opts);
-  const trip = o.location && e.location ? travel(e.location, o.location, opts.travel ?? DEFAULT_TRAVEL) : null;
-
   // skills: all matched = 0.6, the rest rewards level above the minimum (experts for hard jobs)
   let skills = 1;
   if (o.requiredSkills.length > 0) {
-    const surplus = o.requiredSkills.map((n) => clamp01(((e.skills[n.skill] ?? 0) - (n.minLevel ?? 1)) / 4));
-    skills = 0.6 + 0.4 * (surplus.reduce((a, b) => a + b, 0) / surplus.length);
+    let surplus = 0;
+    for (const n of o.requiredSkills) surplus += clamp01(((e.skills[n.skill] ?? 0) - (n.minLevel ?? 1)) / 4);
+    skills = 0.6 + 0.4 * (surplus / o.requiredSkills.length);
   }
   const halfKm = opts.halfScoreKm ?? 20;
   const distance = trip ? halfKm / (halfKm + trip.km) : 0.5;
-  const capacity = Math.max(1, e.maxOpenOrders);
-  const load = clamp01(1 - e.openOrders / capacity);
+  const load = clamp01(1 - e.openOrders / Math.max(1, e.maxOpenOrders));
   // urgency: can they arrive before the response is due? full marks with ≥ 1 h to spare
-  const arrivalAt = trip ? new Date(Math.max(now.getTime(), e.shift?.start.getTime() ?? now.getTime()) + trip.minutes * 60_000) : null;
+  const arrivalMs = trip ? Math.max(now.getTime(), e.shift?.start.getTime() ?? now.getTime()) + trip.minutes * 60_000 : null;
   let urgency = 0.5;
-  let meetsResponseSla: boolean | null = null;
-  if (o.responseDueAt && arrivalAt) {
-    const slackH = (o.responseDueAt.getTime() - arrivalAt.getTime()) / 3_600_000;
-    meetsResponseSla = slackH >= 0;
+  let slackH: number | null = null;
+  if (o.responseDueAt && arrivalMs !== null) {
+    slackH = (o.responseDueAt.getTime() - arrivalMs) / 3_600_000;
     urgency = slackH >= 1 ? 1 : slackH >= 0 ? 0.5 + 0.5 * slackH : clamp01(0.5 + slackH / 8);
   }
   const familiarity = clamp01(0.6 * Math.min(1, e.siteVisits / 5) + 0.4 * Math.min(1, e.customerVisits / 10));
-
-  const breakdown: Breakdown = {
-    skills: round2((100 * w.skills * skills) / total),
-    distance: round2((100 * w.distance * distance) / total),
-    load: round2((100 * w.load * load) / total),
-    urgency: round2((100 * w.urgency * urgency) / total),
-    familiarity: round2((100 * w.familiarity * familiarity) / total),
+  return {
+    breakdown: {
+      skills: round2((100 * w.skills * skills) / total),
+      distance: round2((100 * w.distance * distance) / total),
+      load: round2((100 * w.load * load) / total),
+      urgency: round2((100 * w.urgency * urgency) / total),
+      familiarity: round2((100 * w.familiarity * familiarity) / total),
+    },
+    arrivalMs,
+    slackH,
   };
-  const eligible = reasons.length === 0;
-  const score = eligible ? round2(breakdown.skills + breakdown.distance + breakdown.load + breakdown.urgency + breakdown.familiarity) : 0;
+}
+
+const sumBreakdown = (b: Breakdown): number => round2(b.skills + b.distance + b.load + b.urgency + b.familiarity);
+
+/** Scores one engineer for one order. */
+export function scoreCandidate(o: OrderProfile, e: EngineerProfile, now: Date, opts: ScoringOptions = {}): Candidate {
+  const trip = tripOf(o, e, opts);
+  const reasons: IneligibleReason[] = [];
+  const eligible = checkEligible(o, e, now, opts, trip, reasons);
+  const c = components(o, e, now, opts, trip);
   return {
     engineerId: e.id,
     code: e.code,
     name: e.name,
     eligible,
     reasons,
-    score,
-    breakdown,
+    score: eligible ? sumBreakdown(c.breakdown) : 0,
+    breakdown: c.breakdown,
     travelKm: trip ? round2(trip.km) : null,
     travelMinutes: trip ? round2(trip.minutes) : null,
-    arrivalAt,
-    meetsResponseSla,
+    arrivalAt: c.arrivalMs === null ? null : new Date(c.arrivalMs),
+    meetsResponseSla: c.slackH === null ? null : c.slackH >= 0,
   };
+}
+
+/** Batch fast path: the same score as scoreCandidate (null when ineligible) and the travel km, without reasons. */
+export function pairScore(o: OrderProfile, e: EngineerProfile, now: Date, opts: ScoringOptions = {}): { score: number | null; travelKm: number | null } {
+  const trip = tripOf(o, e, opts);
+  const travelKm = trip ? round2(trip.km) : null;
+  if (!checkEligible(o, e, now, opts, trip)) return { score: null, travelKm };
+  return { score: sumBreakdown(components(o, e, now, opts, trip).breakdown), travelKm };
 }
 
 /** Eligible candidates best first (ties: shorter travel, then code), then the ineligible with their reasons. */
@@ -198,7 +239,7 @@ export function rankCandidates(o: OrderProfile, engineers: EngineerProfile[], no
 const PRIORITY_WEIGHT: Record<Priority, number> = { low: 1, medium: 2, high: 4, urgent: 8 };
 
 /** Assignment cost of a candidate: (100 − score) × priority weight, so misfits on urgent orders cost more. */
-export function assignmentCost(o: OrderProfile, c: Candidate): number {
+export function assignmentCost(o: OrderProfile, c: { eligible: boolean; score: number }): number {
   return c.eligible ? (100 - c.score) * PRIORITY_WEIGHT[o.priority] : Infinity;
 }
 

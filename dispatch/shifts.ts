@@ -16,6 +16,8 @@ export interface Interval {
 }
 
 const DAY_MS = 86_400_000;
+/** Window reported for engineers without a roster: wide enough never to limit a day's work. */
+const UNRESTRICTED_MS = 7 * DAY_MS;
 
 /** Local calendar date (y, m, d), ISO weekday and minute of day of `at` in `timeZone`. */
 export function localParts(at: Date, timeZone: string): { y: number; m: number; d: number; weekday: number; minute: number } {
@@ -43,10 +45,10 @@ export function zonedInstant(y: number, m: number, d: number, minute: number, ti
 
 /**
  * The shift interval containing `at`, else null. No pattern at all = always available
- * (engineers without a roster are not restricted); returns a 24 h window around `at`.
+ * (engineers without a roster are not restricted); returns a window reaching a week ahead.
  */
 export function shiftAt(pattern: WeeklyShift[], at: Date, timeZone: string): Interval | null {
-  if (pattern.length === 0) return { start: new Date(at.getTime() - DAY_MS / 2), end: new Date(at.getTime() + DAY_MS / 2) };
+  if (pattern.length === 0) return { start: new Date(at.getTime() - DAY_MS), end: new Date(at.getTime() + UNRESTRICTED_MS) };
   // a shift that started today or yesterday (overnight) may contain `at`
   for (const back of [0, 1]) {
     const day = localParts(new Date(at.getTime() - back * DAY_MS), timeZone);

@@ -18,6 +18,8 @@ export interface BrokerAuth {
 export interface EmbeddedBroker {
   readonly port: number;
   connectedClients(): number;
+  /** Server-side publish (e.g. to engineers' topics); not fed back into ingest. */
+  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,12 @@ export async function startEmbeddedBroker(opts: {
   return {
     port,
     connectedClients: () => broker.connectedClients,
+    publish: (topic, payload, o = {}) =>
+      new Promise<void>((resolve, reject) =>
+        broker.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: o.qos ?? 1, retain: o.retain ?? false, dup: false }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      ),
     close: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -72,6 +72,8 @@ export interface ExternalBrokerStatus {
 
 export interface ExternalBroker {
   status(): ExternalBrokerStatus;
+  /** Publish to the broker (e.g. engineers' topics); queued by mqtt.js while reconnecting. */
+  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -300,6 +302,9 @@ export async function connectExternalBroker(opts: ExternalBrokerOptions): Promis
       received: state.received,
       ...(state.lastError !== undefined ? { lastError: state.lastError } : {}),
     }),
+    publish: async (topic, payload, o = {}) => {
+      await client.publishAsync(topic, payload, { qos: o.qos ?? 1, retain: o.retain ?? false });
+    },
     close: () => shutdown(false),
   };
 }

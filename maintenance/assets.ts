@@ -801,20 +801,6 @@ export function createAssetService(deps: AssetServiceDeps) {
       const payload = assetQrPayload(await codeOf(id));
       return { payload, png: await QRCode.toBuffer(payload, { ...QR_OPTIONS, type: 'png', width }) };
     },
-
-    // ───────── engineers ─────────
-
-    async createEngineer(input: { code: string; name: string; phone?: string | undefined; email?: string | undefined; skills?: string[] | undefined }) {
-      try {
-        return await prisma.engineer.create({
-          data: { code: input.code, name: input.name, phone: input.phone ?? null, email: input.email ?? null, skills: input.skills ?? [] },
-        });
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(`engineer code ${input.code} is already used`, { code: input.code });
-        throw err;
-      }
-    },
-    listEngineers: () => prisma.engineer.findMany({ orderBy: { code: 'asc' } }),
   };
 }
 

@@ -115,6 +115,9 @@ export type PurchaseRequestView = Prisma.PurchaseRequestGetPayload<{ select: typ
 
 export const TX_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
 
+/** Largest balance a stock row holds (`quantity` is a PostgreSQL integer). */
+export const MAX_BALANCE = 2_147_483_647;
+
 const num = (d: Money | undefined): number | null => (d === null || d === undefined ? null : Number(d));
 
 /** `timestamp(3)` columns hold UTC wall-clock time (as Prisma writes them). */
@@ -150,16 +153,24 @@ export function createLedger(deps: { prisma: Db; clock: Clock; logger: Logger })
       }
       return Number(row.quantity);
     }
+    // the balance is an int4: a sum past its range would abort the statement with a 500, so the
+    // conditional update refuses it (no row returned) and the caller gets a 409 naming the limit
     const rows = await tx.$queryRawUnsafe<{ quantity: number }[]>(
       `INSERT INTO "stock" ("part_id", "warehouse_id", "quantity", "updated_at") VALUES ($1, $2, $3::int, $4::timestamp)
        ON CONFLICT ("part_id", "warehouse_id") DO UPDATE SET "quantity" = "stock"."quantity" + EXCLUDED."quantity", "updated_at" = EXCLUDED."updated_at"
+       WHERE "stock"."quantity"::bigint + EXCLUDED."quantity" <= ${MAX_BALANCE}
        RETURNING "quantity"`,
       partId,
       warehouseId,
       delta,
       isoNoZone(now),
     );
-    return Number(rows[0]!.quantity);
+    const row = rows[0];
+    if (!row) {
+      const s = await stockRow(tx, partId, warehouseId);
+      throw new AppError('conflict', `the balance would exceed ${MAX_BALANCE}: ${s.quantity} on hand, ${delta} more`, { partId, warehouseId, onHand: s.quantity, requested: delta, max: MAX_BALANCE });
+    }
+    return Number(row.quantity);
   }
 
   async function ledgerRow(
@@ -355,6 +366,10 @@ export function createInventoryService(deps: { prisma: Db; clock: Clock; logger:
 
     async createWarehouse(input: { code: string; name: string; kind?: WarehouseKind | undefined; siteId?: string | undefined; engineerId?: string | undefined }) {
       const kind = input.kind ?? 'site';
+      // site_id has no foreign key: check it here (PM orders pick their store by the asset's site)
+      if (input.siteId && !(await prisma.site.findUnique({ where: { id: input.siteId }, select: { id: true } }))) {
+        throw new AppError('validation', `site ${input.siteId} does not exist`, { siteId: input.siteId });
+      }
       if (input.engineerId) {
         if (kind !== 'van') throw new AppError('validation', `engineerId is only for vans, not for a ${kind} warehouse`, { kind });
         if (!(await prisma.engineer.findUnique({ where: { id: input.engineerId }, select: { id: true } }))) {

@@ -229,6 +229,41 @@ export function createPmPlanService(deps: { prisma: Db; clock: Clock; logger: Lo
     return new Map(rows.map((r) => [r.assetId, { value: r.value, readAt: r.readAt }]));
   }
 
+  /** What the forecast reads for a set of plans, loaded in three queries: the non-retired assets in scope, their states and meters. */
+  async function forecastContext(plans: PmPlanRow[], filter: { assetId?: string | undefined; siteId?: string | undefined }) {
+    const assetIds = [...new Set(plans.flatMap((p) => (p.assetId ? [p.assetId] : [])))];
+    const types = [...new Set(plans.flatMap((p) => (!p.assetId && p.assetType ? [p.assetType] : [])))];
+    const assets =
+      plans.length === 0
+        ? []
+        : await prisma.asset.findMany({
+            where: {
+              AND: [
+                { OR: [...(assetIds.length ? [{ id: { in: assetIds } }] : []), ...(types.length ? [{ type: { in: types } }] : [])] },
+                { status: { not: 'retired' } },
+                filter.assetId ? { id: filter.assetId } : {},
+                filter.siteId ? { siteId: filter.siteId } : {},
+              ],
+            },
+            select: { ...assetSelect, type: true },
+            orderBy: { code: 'asc' },
+          });
+    const ids = assets.map((a) => a.id);
+    const meterNames = [...new Set(plans.flatMap((p) => (hasMeter(p.trigger) && p.meterName ? [p.meterName] : [])))];
+    const [states, meters] = await Promise.all([
+      ids.length ? prisma.pmPlanState.findMany({ where: { planId: { in: plans.map((p) => p.id) }, assetId: { in: ids } }, select: { ...stateSelect, planId: true } }) : [],
+      ids.length && meterNames.length ? prisma.meter.findMany({ where: { name: { in: meterNames }, assetId: { in: ids } }, select: { assetId: true, name: true, value: true, readAt: true } }) : [],
+    ]);
+    const stateByPair = new Map(states.map(({ planId, ...r }) => [`${planId}:${r.assetId}`, r]));
+    const meterByPair = new Map(meters.map((m) => [`${m.assetId}:${m.name}`, { value: m.value, readAt: m.readAt }]));
+    return {
+      inScope: (plan: Pick<PmPlanRow, 'assetId' | 'assetType'>): ScopeAsset[] =>
+        assets.filter((a) => (plan.assetId ? a.id === plan.assetId : a.type === plan.assetType)).map(({ type: _type, ...a }) => a),
+      stateOfPair: (planId: string, assetId: string): StateRow | undefined => stateByPair.get(`${planId}:${assetId}`),
+      meterOfPair: (assetId: string, meterName: string): { value: number; readAt: Date } | null => meterByPair.get(`${assetId}:${meterName}`) ?? null,
+    };
+  }
+
   /** Makes sure the state row exists (concurrent callers: the first insert wins, the others do nothing). */
   async function ensureState(db: DbTx, planId: string, assetId: string, init: { lastDoneMeter?: number } = {}): Promise<void> {
     await db.pmPlanState.createMany({ data: [{ planId, assetId, ...init }], skipDuplicates: true });
@@ -478,15 +513,15 @@ export function createPmPlanService(deps: { prisma: Db; clock: Clock; logger: Lo
       const items = [];
       const unforecastable: { planId: string; planName: string; assetId: string; assetCode: string; reason: string }[] = [];
       let truncated = false;
+      // assets, states and meters of all plans in three queries (not three per plan)
+      const { inScope, stateOfPair, meterOfPair } = await forecastContext(plans, { assetId: q.assetId, siteId: q.siteId });
       for (const plan of plans) {
-        const assets = await assetsInScope(plan, { assetId: q.assetId, siteId: q.siteId });
-        const ids = assets.map((a) => a.id);
-        const [states, meters] = await Promise.all([statesOf(plan.id, ids), metersOf(hasMeter(plan.trigger) ? plan.meterName : null, ids)]);
+        const assets = inScope(plan);
         const parts = plan.parts.map((p) => ({ partId: p.partId, partCode: p.part.code, partName: p.part.name, quantity: p.quantity }));
         for (const asset of assets) {
-          const row = states.get(asset.id);
+          const row = stateOfPair(plan.id, asset.id);
           const state = stateOf(row);
-          const meter = meters.get(asset.id) ?? null;
+          const meter = hasMeter(plan.trigger) && plan.meterName ? meterOfPair(asset.id, plan.meterName) : null;
           const rate = hasMeter(plan.trigger) ? usageRate(state, meter, firstSeenAt(row)) : null;
           const f = forecastOccurrences({ schedule: scheduleOf(plan), anchor: anchorOf(plan, asset), state, meter, rate, now, from, to, max: MAX_OCCURRENCES });
           truncated ||= f.truncated;

@@ -55,9 +55,12 @@ export async function currentSummary(db: DbTx, workOrderId: string): Promise<Sig
     },
   });
   if (!wo) return undefined;
-  const [work, movements] = await Promise.all([
+  // parts = what the ledger booked to the order + what its open reservations will issue at completion
+  // (their used quantity): completing turns the latter into the former, so the signed parts stay the same
+  const [work, movements, reserved] = await Promise.all([
     workLogTotalsOf(db, workOrderId),
     db.stockMovement.findMany({ where: { workOrderId, kind: { in: ['issue', 'return'] } }, select: { quantity: true, part: { select: { code: true } } } }),
+    db.partReservation.findMany({ where: { workOrderId, status: 'reserved' }, select: { consumedQuantity: true, part: { select: { code: true } } } }),
   ]);
   return buildSummary({
     number: wo.number,
@@ -69,7 +72,10 @@ export async function currentSummary(db: DbTx, workOrderId: string): Promise<Sig
     resolution: wo.resolution,
     checklist: wo.checklistItems,
     work: { labourMinutes: work.labourMinutes, labourCost: work.labourCost, travelMinutes: work.travelMinutes, travelKm: work.travelKm, travelCost: work.travelCost },
-    movements: movements.map((m) => ({ partCode: m.part.code, quantity: m.quantity })),
+    movements: [
+      ...movements.map((m) => ({ partCode: m.part.code, quantity: m.quantity })),
+      ...reserved.map((r) => ({ partCode: r.part.code, quantity: -r.consumedQuantity })),
+    ],
   });
 }
 

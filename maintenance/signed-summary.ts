@@ -22,7 +22,7 @@ export interface SummaryInput {
   resolution: string | null;
   checklist: readonly { position: number; key: string; done: boolean; value: unknown }[];
   work: { labourMinutes: number; labourCost: number; travelMinutes: number; travelKm: number; travelCost: number };
-  /** Stock movements booked to the order (issue negative, return positive). */
+  /** Stock movements booked to the order (issue negative, return positive), and open reservations as the issues they will become. */
   movements: readonly { partCode: string; quantity: number }[];
 }
 

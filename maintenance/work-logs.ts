@@ -67,7 +67,8 @@ export function createWorkLogService(deps: { prisma: Db; clock: Clock }) {
   return {
     async add(workOrderId: string, input: WorkLogInput): Promise<{ workLog: WorkLogView; warnings: string[] }> {
       return prisma.$transaction(async (tx) => {
-        const wo = await tx.workOrder.findUnique({ where: { id: workOrderId }, select: { status: true } });
+        // FOR SHARE: a concurrent close waits for this log (and this log sees a close that committed first)
+        const [wo] = await tx.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM work_orders WHERE id = ${workOrderId} FOR SHARE`;
         if (!wo) throw notFound('WorkOrder', workOrderId);
         if (CLOSED.has(wo.status)) throw new AppError('illegal_transition', `work order is ${wo.status}; no more work can be logged`, { status: wo.status });
 

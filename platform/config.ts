@@ -133,6 +133,23 @@ export const CONFIG_SPEC = {
     (raw) => Object.freeze(raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
     'Accepted content types (checked against the file signature, not only the declared type)',
   ),
+  autoAssign: spec(
+    'AUTO_ASSIGN',
+    '',
+    (raw, name) => {
+      const sources = ['manual', 'customer', 'rule', 'pm', 'followup', '*'];
+      const priorities = ['low', 'medium', 'high', 'urgent', '*'];
+      const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const p of list) {
+        const [source = '', priority = '*', extra] = p.split(':');
+        if (extra !== undefined || !sources.includes(source) || !priorities.includes(priority)) {
+          fail(name, `"${p}" is not source[:priority] (sources ${sources.join('/')}, priorities ${priorities.join('/')})`);
+        }
+      }
+      return Object.freeze(list);
+    },
+    'New orders assigned automatically to the best engineer: comma list of source[:priority], e.g. "rule:urgent,rule:high,customer:*" ("" = none; "*" = all)',
+  ),
   pmTickMs: spec('PM_TICK_MS', '60000', int(100, 3_600_000), 'How often PM plans are checked for due work'),
   surveyTtlDays: spec('SURVEY_TTL_DAYS', '14', int(1, 365), 'How long a CSAT survey link stays valid'),
   csatLowScore: spec('CSAT_LOW_SCORE', '2', int(1, 4), 'A CSAT score at or below this opens a follow-up order (escalation)'),

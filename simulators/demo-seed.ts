@@ -9,12 +9,23 @@ import type { SimulatedMachine } from './fleet.ts';
 export const DEMO_SITE = 'plant-1';
 export const DEMO_GATEWAY = 'gw-plant-1-simulator';
 
+/** Three engineers around Shanghai with different skills (no roster = always available). */
+const DEMO_ENGINEERS = [
+  { code: 'ENG-001', name: 'Li Wei', home: [31.2304, 121.4737], rate: 180, skills: [{ skill: 'pump', level: 4 }, { skill: 'electrical', level: 3 }] },
+  { code: 'ENG-002', name: 'Wang Fang', home: [31.1443, 121.8083], rate: 160, skills: [{ skill: 'pump', level: 2 }, { skill: 'hvac', level: 4 }] },
+  { code: 'ENG-003', name: 'Chen Jie', home: [31.3, 121.5], rate: 200, skills: [{ skill: 'electrical', level: 5 }] },
+] as const;
+
 const HOT = { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 3, hysteresis: 5, severity: 'major', priority: 'high' };
 const PM = { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium', title: 'Replace filter and check seals (500 h)' };
 
 /** Returns the site's id (the simulator's gateway credential is issued for it). */
 export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promise<{ siteId: string }> {
-  const site = await prisma.site.upsert({ where: { code: DEMO_SITE }, create: { code: DEMO_SITE, name: 'Demo plant 1', address: 'Loopback Road 1' }, update: {} });
+  const site = await prisma.site.upsert({
+    where: { code: DEMO_SITE },
+    create: { code: DEMO_SITE, name: 'Demo plant 1', address: 'Loopback Road 1', latitude: 31.2222, longitude: 121.5447 },
+    update: {},
+  });
   for (const m of machines) {
     const [, brand, model, serial] = m.code.split('-');
     await prisma.asset.upsert({
@@ -34,7 +45,13 @@ export async function seedDemo(prisma: Db, machines: SimulatedMachine[]): Promis
       update: {},
     });
   }
-  await prisma.engineer.upsert({ where: { code: 'ENG-001' }, create: { code: 'ENG-001', name: 'Li Wei', skills: ['pump', 'electrical'] }, update: {} });
+  for (const e of DEMO_ENGINEERS) {
+    await prisma.engineer.upsert({
+      where: { code: e.code },
+      create: { code: e.code, name: e.name, homeLat: e.home[0], homeLon: e.home[1], timezone: 'Asia/Shanghai', hourlyRate: e.rate, skillLevels: { create: [...e.skills] } },
+      update: {},
+    });
+  }
   const existing = new Set((await prisma.rule.findMany({ where: { assetType: 'pump' }, select: { name: true } })).map((r) => r.name));
   if (!existing.has('Pump over-temperature')) {
     await prisma.rule.create({

@@ -3,7 +3,7 @@ import type { ApiApp, ApiDeps } from '../server.ts';
 import { AlarmSchema, errorResponses, HOLD_REASON, IdParams, Page, Paging, PRIORITY, SEVERITY, Uuid, WO_SOURCE, WO_STATUS, WorkOrderSchema } from '../schemas.ts';
 import { alarmView, workOrderView } from '../views.ts';
 
-export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: ApiDeps): void {
+export function workOrderRoutes(app: ApiApp, { workOrders, alarms }: ApiDeps): void {
   app.get(
     '/work-orders',
     {
@@ -146,32 +146,5 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms, assets }: Api
       },
     },
     async (req) => alarmView(await alarms.acknowledge(req.params.id, req.body.by)),
-  );
-
-  app.get(
-    '/engineers',
-    { schema: { tags: ['engineers'], summary: 'List engineers', response: { 200: Type.Array(Type.Object({ id: Uuid, code: Type.String(), name: Type.String(), skills: Type.Array(Type.String()), active: Type.Boolean() })) } } },
-    () => assets.listEngineers(),
-  );
-  app.post(
-    '/engineers',
-    {
-      schema: {
-        tags: ['engineers'],
-        summary: 'Create an engineer',
-        body: Type.Object(
-          {
-            code: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
-            name: Type.String({ minLength: 1, maxLength: 200 }),
-            phone: Type.Optional(Type.String({ maxLength: 50 })),
-            email: Type.Optional(Type.String({ format: 'email' })),
-            skills: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Type.Object({ id: Uuid, code: Type.String(), name: Type.String(), skills: Type.Array(Type.String()), active: Type.Boolean() }), ...errorResponses },
-      },
-    },
-    async (req, reply) => reply.status(201).send(await assets.createEngineer(req.body)),
   );
 }

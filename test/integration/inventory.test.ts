@@ -169,6 +169,27 @@ describe.skipIf(reason)(`parts inventory on PostgreSQL ${reason ?? ''}`, () => {
     expect((await api<Err>(base, 'GET', '/parts/00000000-0000-4000-8000-000000000000/ledger')).status).toBe(404);
   });
 
+  it('out-of-range input is a 4xx, not a 500: huge safety stock, a balance past the integer range, an unknown site', async () => {
+    const huge = await api<Err>(base, 'POST', '/parts', { code: 'HUGE-SS', name: 'x', safetyStock: 3_000_000_000 });
+    expect(huge.status).toBe(400);
+    expect(huge.body.message).toMatch(/safetyStock/);
+    const part = await newPart('BULK-1');
+    expect((await move({ kind: 'receipt', partId: part, warehouseId: central, quantity: 1_000_000_000 })).status).toBe(201);
+    expect((await move({ kind: 'receipt', partId: part, warehouseId: central, quantity: 1_000_000_000 })).status).toBe(201);
+    const over = await move({ kind: 'receipt', partId: part, warehouseId: central, quantity: 1_000_000_000 });
+    expect(over.status).toBe(409);
+    expect(over.body.message).toMatch(/would exceed 2147483647/);
+    // a transfer whose destination would overflow changes nothing at the source either
+    await move({ kind: 'receipt', partId: part, warehouseId: van, quantity: 1_000_000_000 });
+    expect((await move({ kind: 'transfer', partId: part, warehouseId: van, toWarehouseId: central, quantity: 1_000_000_000 })).status).toBe(409);
+    expect(await balance(part, van)).toBe(1_000_000_000);
+    expect(await balance(part, central)).toBe(2_000_000_000);
+    await expectLedgerConsistent(part, central);
+    const noSite = await api<Err>(base, 'POST', '/warehouses', { code: 'W-NOSITE', name: 'w', siteId: '00000000-0000-4000-8000-000000000000' });
+    expect(noSite.status).toBe(400);
+    expect(noSite.body.message).toMatch(/site .* does not exist/);
+  });
+
   it('20 concurrent issues of 1 against stock 10 from two instances: exactly 10 succeed, stock 0, ledger consistent', async () => {
     const part = (await A.createPart({ code: 'FUSE-10A', name: 'Fuse' })).id;
     await A.move({ kind: 'receipt', partId: part, warehouseId: central, quantity: 10 });

@@ -353,4 +353,40 @@ describe.skipIf(reason)(`PM plans on PostgreSQL ${reason ?? ''}`, () => {
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/must be after from/);
   });
+  it('forecast reads assets, states and meters in a fixed number of queries, whatever the number of plans', async () => {
+    // counts model calls made by a PM service built on the test database
+    let calls = 0;
+    const counted = new Proxy(platform.db.prisma, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof prop !== 'string' || prop.startsWith('$') || !v || typeof v !== 'object' || !('findMany' in v)) return v;
+        return new Proxy(v, {
+          get(t, p) {
+            const f = Reflect.get(t, p) as unknown;
+            return typeof f === 'function' ? (...args: unknown[]) => (calls++, (f as (...a: unknown[]) => unknown).apply(t, args)) : f;
+          },
+        });
+      },
+    });
+    const svc = createPmPlanService({ prisma: counted, clock: systemClock, logger, workOrders: createWorkOrderService({ prisma: counted, clock: systemClock, logger }) });
+    const ahu1 = assets['AHU-1']!;
+    const ahu2 = assets['AHU-2']!;
+    expect((await createPlan({ name: 'AHU belts', assetType: 'ahu', trigger: 'calendar', intervalCount: 2, intervalUnit: 'week', startDate: daysAgo(1) })).status).toBe(201);
+    const queries = async () => {
+      calls = 0;
+      const f = await svc.forecast({ siteId });
+      return { calls, f };
+    };
+    const before = await queries();
+    for (const [name, unit] of [['AHU filters', 'month'], ['AHU coils', 'month'], ['AHU drives', 'year']] as const) {
+      expect((await createPlan({ name, assetType: 'ahu', trigger: 'calendar', intervalCount: 1, intervalUnit: unit, startDate: daysAgo(2) })).status).toBe(201);
+    }
+    expect((await createPlan({ name: 'AHU-1 cycles', assetId: ahu1, trigger: 'meter', meterName: 'cycles', meterInterval: 1000 })).status).toBe(201);
+    const after = await queries();
+    expect(after.calls).toBe(before.calls);
+    // a type plan still lists every asset of the type; the meter plan without a reading is reported
+    const filters = after.f.items.filter((i) => i.planName === 'AHU filters');
+    expect(new Set(filters.map((i) => i.assetId))).toEqual(new Set([ahu1, ahu2]));
+    expect(after.f.unforecastable).toEqual(expect.arrayContaining([expect.objectContaining({ planName: 'AHU-1 cycles', assetId: ahu1, reason: 'no reading of cycles yet' })]));
+  });
 });

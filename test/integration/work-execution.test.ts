@@ -273,6 +273,27 @@ describe.skipIf(reason)(`work execution on PostgreSQL ${reason ?? ''}`, () => {
       expect(images.body.filter((a) => a.kind === 'signature')).toHaveLength(2);
     });
 
+    it('signs reserved parts as the parts used, so consuming them at completion keeps the signature valid', async () => {
+      const wo = await order();
+      // (status set directly: this is about the signed parts, not the dispatch path)
+      await platform.db.prisma.workOrder.update({ where: { id: wo.id }, data: { status: 'in_progress', assigneeId: engA } });
+      const part = (await api<{ id: string }>(base, 'POST', '/parts', { code: 'SIG-RES', name: 'Filter', unitCost: 5 })).body;
+      const wh = (await api<{ id: string }>(base, 'POST', '/warehouses', { code: 'WH-SIG-RES', name: 'Store' })).body;
+      expect((await api(base, 'POST', '/stock/movements', { kind: 'receipt', partId: part.id, warehouseId: wh.id, quantity: 10 })).status).toBe(201);
+      const res = await api<{ id: string }>(base, 'POST', `/work-orders/${wo.id}/reservations`, { partId: part.id, warehouseId: wh.id, quantity: 3 });
+      expect(res.status).toBe(201);
+      expect((await api(base, 'PUT', `/work-orders/${wo.id}/reservations/${res.body.id}`, { usedQuantity: 2 })).status).toBe(200);
+
+      const s = await sign(wo.id);
+      expect(s.status).toBe(201);
+      expect(s.body.summary.parts).toEqual([{ partCode: 'SIG-RES', quantity: 2 }]);
+      expect((await move(wo.id, { to: 'completed' })).status).toBe(200);
+      // the reservation became an issue of 2: the same parts, so still valid
+      const after = await api<Signature>(base, 'GET', `/work-orders/${wo.id}/signature`);
+      expect(after.body).toMatchObject({ valid: true, summary: { parts: [{ partCode: 'SIG-RES', quantity: 2 }] } });
+      expect(after.body.currentHash).toBe(after.body.contentHash);
+    });
+
     it('refuses signing outside in_progress/completed and bad images, storing nothing', async () => {
       const open = await order();
       const r = await sign(open.id);

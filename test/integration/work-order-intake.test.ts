@@ -114,4 +114,13 @@ describe.skipIf(reason)(`work-order intake on PostgreSQL ${reason ?? ''}`, () =>
     expect(frozen.status).toBe(409);
     expect((await api<WorkOrder>(base, 'GET', `/work-orders/${wo.id}`)).body.resolution).toBe('reseated and secured connector');
   });
+
+  it('refuses new orders on a retired asset', async () => {
+    const siteId = (await api<{ id: string }[]>(base, 'GET', '/sites')).body[0]!.id;
+    const old = (await api<{ id: string }>(base, 'POST', '/assets', { code: 'OLD-1', name: 'Old pump', type: 'pump', siteId })).body.id;
+    expect((await api(base, 'POST', `/assets/${old}/status`, { status: 'retired', note: 'scrapped' })).status).toBe(200);
+    const res = await api<Err>(base, 'POST', '/work-orders', { title: 'x', assetId: old });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/OLD-1 is retired/);
+  });
 });

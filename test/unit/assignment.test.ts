@@ -37,6 +37,64 @@ function bruteForce(cost: number[][], capacity: number[]): number {
   return best;
 }
 
+/** Reference: Hungarian method (e-maxx, rows ≤ columns) on the slot-expanded matrix; every order assigned. */
+function hungarianSlots(cost: number[][], capacity: number[]): number {
+  const BIG = 1e9;
+  const cols: number[] = [];
+  capacity.forEach((c, e) => {
+    for (let k = 0; k < c; k++) cols.push(e);
+  });
+  const n = cost.length;
+  const m = cols.length;
+  const a = (i: number, j: number): number => {
+    const c = cost[i - 1]![cols[j - 1]!]!;
+    return c === Infinity ? BIG : c;
+  };
+  const u = new Array<number>(n + 1).fill(0);
+  const v = new Array<number>(m + 1).fill(0);
+  const p = new Array<number>(m + 1).fill(0);
+  const way = new Array<number>(m + 1).fill(0);
+  for (let i = 1; i <= n; i++) {
+    p[0] = i;
+    let j0 = 0;
+    const minv = new Array<number>(m + 1).fill(Infinity);
+    const used = new Array<boolean>(m + 1).fill(false);
+    do {
+      used[j0] = true;
+      const i0 = p[j0]!;
+      let delta = Infinity;
+      let j1 = 0;
+      for (let j = 1; j <= m; j++) {
+        if (used[j]) continue;
+        const cur = a(i0, j) - u[i0]! - v[j]!;
+        if (cur < minv[j]!) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j]! < delta) {
+          delta = minv[j]!;
+          j1 = j;
+        }
+      }
+      for (let j = 0; j <= m; j++) {
+        if (used[j]) {
+          u[p[j]!] = u[p[j]!]! + delta;
+          v[j] = v[j]! - delta;
+        } else minv[j] = minv[j]! - delta;
+      }
+      j0 = j1;
+    } while (p[j0] !== 0);
+    do {
+      const j1 = way[j0]!;
+      p[j0] = p[j1]!;
+      j0 = j1;
+    } while (j0);
+  }
+  let total = 0;
+  for (let j = 1; j <= m; j++) if (p[j]) total += a(p[j]!, j);
+  return total;
+}
+
 describe('solveAssignment', () => {
   it.each([
     { name: 'one order, cheapest engineer', cost: [[5, 3, 9]], capacity: [1, 1, 1], expected: [1], total: 3 },
@@ -130,6 +188,21 @@ describe('solveAssignment', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(150);
+  });
+
+  it('matches the Hungarian method on slot-expanded mid-size instances (60 orders × 8 engineers)', () => {
+    const rand = rng(23);
+    for (let k = 0; k < 25; k++) {
+      const n = 60;
+      const m = 8;
+      const capacity = Array.from({ length: m }, () => 6 + Math.floor(rand() * 6));
+      // every order has at least one allowed engineer with room: engineer 0 allows everything
+      const cost = Array.from({ length: n }, () => Array.from({ length: m }, (_, e) => (e > 0 && rand() < 0.3 ? Infinity : Math.round(rand() * 500))));
+      capacity[0] = n;
+      const r = solveAssignment({ cost, capacity });
+      expect(r.assigned).toBe(n);
+      expect(r.totalCost).toBeCloseTo(hungarianSlots(cost, capacity), 6);
+    }
   });
 
   it('is never worse than greedy, and strictly better on a crafted instance', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { haversineKm, travel } from '../../dispatch/geo.ts';
-import { assignmentCost, eligibility, rankCandidates, scoreCandidate, urgencyOrder, type EngineerProfile, type OrderProfile } from '../../dispatch/scoring.ts';
+import { assignmentCost, eligibility, pairScore, rankCandidates, scoreCandidate, urgencyOrder, type EngineerProfile, type OrderProfile } from '../../dispatch/scoring.ts';
 
 const now = new Date('2026-11-25T09:00:00Z');
 const H = 3_600_000;
@@ -121,5 +121,34 @@ describe('scoring and ranking', () => {
       order({ id: 'urgent-soon', priority: 'urgent', responseDueAt: new Date(now.getTime() + 1 * H) }),
     ];
     expect(list.sort(urgencyOrder).map((o) => o.id)).toEqual(['urgent-soon', 'urgent-late', 'low']);
+  });
+
+  it('the batch fast path gives exactly the recommendation score (and null when ineligible) on random profiles', () => {
+    let seed = 3;
+    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    let ineligible = 0;
+    for (let k = 0; k < 500; k++) {
+      const o = order({
+        priority: (['low', 'medium', 'high', 'urgent'] as const)[k % 4]!,
+        requiredSkills: rand() < 0.8 ? [{ skill: 'hvac', minLevel: 1 + Math.floor(rand() * 4) }] : [],
+        location: rand() < 0.9 ? { lat: 31 + rand(), lon: 121 + rand() } : null,
+        estimatedHours: 1 + rand() * 5,
+        responseDueAt: rand() < 0.8 ? new Date(now.getTime() + rand() * 6 * H) : null,
+      });
+      const e = engineer({
+        skills: { hvac: Math.floor(rand() * 6) },
+        location: rand() < 0.9 ? { lat: 31 + rand(), lon: 121 + rand() } : null,
+        openOrders: Math.floor(rand() * 9),
+        openHours: rand() * 6,
+        onLeave: rand() < 0.05,
+        siteVisits: Math.floor(rand() * 8),
+      });
+      const full = scoreCandidate(o, e, now);
+      const fast = pairScore(o, e, now);
+      expect(fast.score).toBe(full.eligible ? full.score : null);
+      expect(fast.travelKm).toBe(full.travelKm);
+      if (!full.eligible) ineligible++;
+    }
+    expect(ineligible).toBeGreaterThan(50);
   });
 });
