@@ -619,6 +619,9 @@ export function createAssetService(deps: AssetServiceDeps) {
       if (a._count.workOrders > 0 || a._count.children > 0) {
         throw conflict('asset has work orders or child assets; set status to retired instead of deleting', { id, ...a._count });
       }
+      // documents have no foreign key to the asset: refuse rather than orphan the files
+      const documents = await prisma.attachment.count({ where: { ownerType: 'asset', ownerId: id } });
+      if (documents > 0) throw conflict(`asset has ${documents} document(s); delete them first or retire the asset`, { id, documents });
       await prisma.asset.delete({ where: { id } });
     },
 

@@ -305,12 +305,16 @@ export function createReservations(deps: { prisma: Db; clock: Clock; logger: Log
       return prisma.$transaction(async (tx) => {
         const order = await lockOrder(tx, workOrderId, 'UPDATE');
         if (!canRecordPartsFor(order.status)) throw new AppError('illegal_transition', `work order is ${order.status}; parts can no longer be recorded on it`, { status: order.status });
-        const sum = await tx.stockMovement.aggregate({ where: { workOrderId, partId: line.partId, kind: { in: ['issue', 'return'] } }, _sum: { quantity: true } });
-        const consumed = -(sum._sum.quantity ?? 0);
+        const rows = await tx.stockMovement.findMany({ where: { workOrderId, partId: line.partId, kind: { in: ['issue', 'return'] } }, select: { kind: true, quantity: true, unitCost: true } });
+        const consumed = -rows.reduce((a, r) => a + r.quantity, 0);
         if (line.quantity > consumed) {
           throw new AppError('validation', `cannot return ${line.quantity}: the work order consumed ${consumed} of this part`, { partId: line.partId, consumed, requested: line.quantity });
         }
-        return ledger.move({ kind: 'return', ...line, workOrderId, reference: `WO-${order.number}` }, { tx });
+        // a return is valued at what the order was charged for the part (weighted over its issues), not today's cost
+        const issues = rows.filter((r) => r.kind === 'issue' && r.unitCost !== null);
+        const issuedQty = issues.reduce((a, r) => a - r.quantity, 0);
+        const unitCost = issuedQty > 0 ? Math.round((issues.reduce((a, r) => a - r.quantity * Number(r.unitCost), 0) / issuedQty) * 100) / 100 : undefined;
+        return ledger.move({ kind: 'return', ...line, workOrderId, reference: `WO-${order.number}`, ...(unitCost !== undefined ? { unitCost } : {}) }, { tx });
       }, TX_OPTIONS);
     },
 

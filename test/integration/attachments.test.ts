@@ -116,6 +116,15 @@ describe.skipIf(reason)(`attachments on PostgreSQL + disk ${reason ?? ''}`, () =
     expect(list.body.map((a) => a.fileName).sort()).toEqual(['manual.pdf', 'readings.csv']);
   });
 
+  it('an asset with documents cannot be deleted (the files would be orphaned)', async () => {
+    const site = (await api<{ id: string }[]>(base, 'GET', '/sites')).body[0]!.id;
+    const spare = (await api<{ id: string }>(base, 'POST', '/assets', { code: 'SPARE-1', name: 'Spare', type: 'pump', siteId: site })).body.id;
+    expect((await upload(`/assets/${spare}/documents`, 'application/pdf', PDF, { fileName: 'datasheet.pdf' })).status).toBe(201);
+    const del = await api<Err>(base, 'DELETE', `/assets/${spare}`);
+    expect(del.status).toBe(409);
+    expect(del.body.message).toMatch(/1 document/);
+  });
+
   it('sanitises a path-like file name; the bytes stay inside the store', async () => {
     const up = await upload(`/work-orders/${workOrderId}/attachments`, 'text/plain', Buffer.from('notes'), { fileName: '../../../etc/passwd.txt' });
     expect(up.status).toBe(201);

@@ -280,9 +280,11 @@ describe.skipIf(reason)(`work-order parts on PostgreSQL ${reason ?? ''}`, () => 
     const used = await api<{ movements: Movement[] }>(base, 'POST', `/work-orders/${wo}/parts-used`, { partId: part, warehouseId: store, quantity: 3, actor: 'eng' });
     expect(used.status).toBe(201);
     expect(used.body.movements[0]).toMatchObject({ kind: 'issue', quantity: -3, balanceAfter: 7, workOrderId: wo, unitCost: 7.25 });
+    // the catalogue cost changes after the issue: the return is still credited at the cost the order was charged
+    await platform.db.prisma.part.update({ where: { id: part }, data: { unitCost: 9.9 } });
     const returned = await api<{ movements: Movement[] }>(base, 'POST', `/work-orders/${wo}/parts-returned`, { partId: part, warehouseId: store, quantity: 1 });
     expect(returned.status).toBe(201);
-    expect(returned.body.movements[0]).toMatchObject({ kind: 'return', quantity: 1, balanceAfter: 8, workOrderId: wo });
+    expect(returned.body.movements[0]).toMatchObject({ kind: 'return', quantity: 1, balanceAfter: 8, workOrderId: wo, unitCost: 7.25 });
     const over = await api<Err>(base, 'POST', `/work-orders/${wo}/parts-returned`, { partId: part, warehouseId: store, quantity: 3 });
     expect(over.status).toBe(400);
     expect(over.body.message).toBe('cannot return 3: the work order consumed 2 of this part');
