@@ -39,6 +39,11 @@ import { createSurveyService } from './maintenance/surveys.ts';
 import { createCostService } from './maintenance/costs.ts';
 import { createEngineerService } from './dispatch/engineers.ts';
 import { createDispatchService, parseAutoAssign, type EngineerMessage } from './dispatch/service.ts';
+import { createKpiService } from './kpis/service.ts';
+import { createAuthService } from './access/auth-service.ts';
+import { createAuditService } from './access/audit.ts';
+import { createScopeChecker } from './access/scope.ts';
+import { resolveSessionSecret, writeAdminPassword } from './access/session-secret.ts';
 import { decodeLocation, ENGINEER_LOCATION_SUBSCRIPTION, engineerOfLocationTopic, engineerOrdersTopic } from './dispatch/engineer-topics.ts';
 import { createRulesEngine, type RulesEngine } from './rules/engine.ts';
 import { createRuleService } from './rules/service.ts';
@@ -173,6 +178,26 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   });
   const engineers = createEngineerService({ prisma: db.prisma, clock, onUnavailable: (id, reason) => dispatch.redispatchFrom(id, reason) });
   workOrders.use(dispatch.workOrderHooks);
+  const kpis = createKpiService({ prisma: db.prisma, clock });
+  const auth = createAuthService({
+    prisma: db.prisma,
+    clock,
+    logger,
+    options: {
+      sessionSecret: resolveSessionSecret(config.sessionSecret, config.dataDir),
+      sessionTtlSeconds: config.sessionTtlS,
+      maxFailedLogins: config.loginMaxFailures,
+      lockMinutes: config.loginLockMinutes,
+    },
+  });
+  const audit = createAuditService({ prisma: db.prisma, clock, logger });
+  // first start: an admin to log in with (a generated password goes to a 0600 file, not to the log)
+  const admin = await auth.bootstrapAdmin(config.adminPassword);
+  if (admin.created) {
+    if (admin.password) logger.warn({ file: writeAdminPassword(config.dataDir, admin.password) }, 'created user "admin"; its generated password is in this file — log in and change it');
+    else logger.info('created user "admin" with ADMIN_PASSWORD');
+  }
+  if (config.authMode === 'off') logger.warn('AUTH_MODE=off: the API accepts every request as admin — never expose it');
 
   const rules = createRuleService({ prisma: db.prisma, onChange: () => void engine.reload().catch(() => {}) });
   const credentials = createDeviceCredentialService({ prisma: db.prisma, clock });
@@ -356,6 +381,11 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         costs,
         engineers,
         dispatch,
+        kpis,
+        auth,
+        audit,
+        scopes: createScopeChecker(db.prisma),
+        authEnabled: config.authMode === 'on',
         rules,
         credentials,
         telemetry,

@@ -4,6 +4,8 @@ import { AppError, type ErrorKind } from '../platform/errors.ts';
 
 const STATUS: Record<ErrorKind, number> = {
   validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   illegal_transition: 409,

@@ -26,6 +26,7 @@ import type { SurveyService } from '../maintenance/surveys.ts';
 import type { CostService } from '../maintenance/costs.ts';
 import type { EngineerService } from '../dispatch/engineers.ts';
 import type { DispatchService } from '../dispatch/service.ts';
+import type { KpiService } from '../kpis/service.ts';
 import type { RuleService } from '../rules/service.ts';
 import type { TelemetryStore } from '../ingest/telemetry-store/port.ts';
 import type { DeviceCredentialService } from '../ingest/device-credentials.ts';
@@ -43,6 +44,15 @@ import { pmRoutes } from './routes/pm-plans.ts';
 import { workExecutionRoutes } from './routes/work-execution.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { dispatchRoutes } from './routes/dispatch.ts';
+import { kpiRoutes } from './routes/kpis.ts';
+import { dashboardRoutes } from './routes/dashboards.ts';
+import { authRoutes } from './routes/auth.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { installAccessControl } from './access-control.ts';
+import { installAuditLog } from './audit-hooks.ts';
+import type { AuthService } from '../access/auth-service.ts';
+import type { AuditService } from '../access/audit.ts';
+import type { ScopeChecker } from '../access/scope.ts';
 
 export interface HealthReport {
   components: Record<string, { ok: boolean; detail: string }>;
@@ -67,6 +77,12 @@ export interface ApiDeps {
   costs: CostService;
   engineers: EngineerService;
   dispatch: DispatchService;
+  kpis: KpiService;
+  auth: AuthService;
+  audit: AuditService;
+  scopes: ScopeChecker;
+  /** AUTH_MODE=on: every route needs a session or API key (access/route-permissions.ts). */
+  authEnabled: boolean;
   rules: RuleService;
   credentials: DeviceCredentialService;
   telemetry: TelemetryStore;
@@ -88,12 +104,15 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'On-site O&M platform API', version: '0.1.0', description: 'Assets, rules, work orders, alarms and telemetry.' },
-      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'purchasing' }, { name: 'pm plans' }, { name: 'checklists' }, { name: 'work execution' }, { name: 'knowledge base' }, { name: 'customers' }, { name: 'surveys' }, { name: 'costs' }, { name: 'notifications' }, { name: 'dispatch' }, { name: 'ops' }],
+      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'purchasing' }, { name: 'pm plans' }, { name: 'checklists' }, { name: 'work execution' }, { name: 'knowledge base' }, { name: 'customers' }, { name: 'surveys' }, { name: 'costs' }, { name: 'notifications' }, { name: 'dispatch' }, { name: 'kpis' }, { name: 'dashboards' }, { name: 'auth' }, { name: 'ops' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addSchema(ErrorBody);
   installErrorHandling(app);
+  // before any route: every route registered below is checked against the access table
+  installAccessControl(app, { enabled: deps.authEnabled, auth: deps.auth, scopes: deps.scopes });
+  installAuditLog(app, deps.audit);
 
   healthRoutes(app, deps);
   assetRoutes(app, deps);
@@ -107,5 +126,9 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   workExecutionRoutes(app, deps);
   customerRoutes(app, deps);
   dispatchRoutes(app, deps);
+  kpiRoutes(app, deps);
+  dashboardRoutes(app, deps);
+  authRoutes(app, deps);
+  auditRoutes(app, deps);
   return app;
 }

@@ -4,29 +4,7 @@
  *   asset scope: may publish only plant/{its site}/{its asset}/(telemetry|alarm|status)
  *   site scope (gateway): may publish for any asset of its site
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-
-const scrypt = (secret: string, salt: Buffer, len: number, opts: ScryptOptions): Promise<Buffer> =>
-  new Promise((resolve, reject) => scryptCb(secret, salt, len, opts, (err, key) => (err ? reject(err) : resolve(key))));
-
-const PARAMS = { N: 16384, r: 8, p: 1 } as const;
-
-export async function hashSecret(secret: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(secret, salt, 32, PARAMS);
-  return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const key = await scrypt(secret, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
-  return key.length === expected.length && timingSafeEqual(key, expected);
-}
-
-/** A new random secret (shown to the user once). */
-export const newSecret = (): string => randomBytes(24).toString('base64url');
+export { hashSecret, newSecret, verifySecret } from '../platform/secrets.ts';
 
 export interface DeviceScope {
   credentialId: string;

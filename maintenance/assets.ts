@@ -580,6 +580,8 @@ export function createAssetService(deps: AssetServiceDeps) {
 
     async list(f: {
       siteId?: string | undefined;
+      /** Assets at the customer's sites. */
+      customerId?: string | undefined;
       areaId?: string | undefined;
       parentId?: string | undefined;
       type?: string | undefined;
@@ -594,6 +596,7 @@ export function createAssetService(deps: AssetServiceDeps) {
       const today = utcDay(clock.now());
       const where: Prisma.AssetWhereInput = {
         ...(f.siteId ? { siteId: f.siteId } : {}),
+        ...(f.customerId ? { site: { customerId: f.customerId } } : {}),
         ...(f.areaId ? { areaId: f.areaId } : {}),
         ...(f.parentId ? { parentId: f.parentId } : {}),
         ...(f.type ? { type: f.type } : {}),

@@ -133,6 +133,12 @@ export const CONFIG_SPEC = {
     (raw) => Object.freeze(raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
     'Accepted content types (checked against the file signature, not only the declared type)',
   ),
+  authMode: spec('AUTH_MODE', 'on', oneOf('on', 'off'), 'on = every API call needs a session token or API key (roles, row-level access); off = no authentication, for local experiments only'),
+  adminPassword: spec('ADMIN_PASSWORD', undefined, str, 'Password of the `admin` user created at first start when there are no users (unset = generated and logged once)'),
+  sessionSecret: spec('SESSION_SECRET', undefined, str, 'HMAC key for session tokens (≥ 32 chars; shared by all instances). Unset = generated once and kept in DATA_DIR/session-secret'),
+  sessionTtlS: spec('SESSION_TTL_S', '43200', int(60, 30 * 24 * 3600), 'How long a login session lasts'),
+  loginMaxFailures: spec('LOGIN_MAX_FAILURES', '5', int(1, 100), 'Failed logins in a row before the account is locked'),
+  loginLockMinutes: spec('LOGIN_LOCK_MINUTES', '15', int(1, 24 * 60), 'How long a locked account stays locked'),
   autoAssign: spec(
     'AUTO_ASSIGN',
     '',
@@ -162,7 +168,7 @@ export const CONFIG_SPEC = {
 
 type Spec = typeof CONFIG_SPEC;
 type ValueOf<K extends keyof Spec> = Spec[K] extends VarSpec<infer T> ? T : never;
-type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'mqttClientId' | 'opcuaConfig' | 'attachmentsDir' | 'publicUrl';
+type Optional = 'databaseUrl' | 'influxUrl' | 'influxToken' | 'influxUsername' | 'influxPassword' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'mqttClientId' | 'opcuaConfig' | 'attachmentsDir' | 'publicUrl' | 'adminPassword' | 'sessionSecret';
 
 export type Config = Readonly<
   { [K in Exclude<keyof Spec, Optional>]: ValueOf<K> } & { [K in Optional]: ValueOf<K> | undefined }

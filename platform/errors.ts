@@ -1,6 +1,8 @@
 /** One error model for the whole platform. Routes never catch: api/error-handler.ts maps `kind` to HTTP. */
 export type ErrorKind =
   | 'validation'
+  | 'unauthenticated'
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'illegal_transition'

@@ -7,6 +7,6 @@ export function createRootLogger(level: string): Logger {
   return pino({
     level,
     base: { service: 'om-platform' },
-    redact: { paths: ['*.password', '*.token', 'config.influxToken', 'config.influxPassword', 'config.databaseUrl'], censor: '[redacted]' },
+    redact: { paths: ['*.password', '*.token', '*.secret', '*.passwordHash', '*.secretHash', 'config.influxToken', 'config.influxPassword', 'config.databaseUrl', 'config.adminPassword', 'config.sessionSecret', 'req.headers.authorization', 'req.headers["x-api-key"]'], censor: '[redacted]' },
   });
 }

@@ -63,6 +63,7 @@ export function assetRoutes(app: ApiApp, { assets, onAssetsChanged }: ApiDeps): 
         summary: 'List assets',
         querystring: Type.Object({
           siteId: Type.Optional(Uuid),
+          customerId: Type.Optional(Uuid),
           areaId: Type.Optional(Uuid),
           parentId: Type.Optional(Uuid),
           type: Type.Optional(Type.String()),

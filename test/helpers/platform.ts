@@ -18,6 +18,8 @@ export async function startTestPlatform(env: Record<string, string | undefined>)
     MQTT_AUTH: 'none',
     // suites that are not about asset codes use short free codes; the asset suite turns the convention on
     ASSET_CODE_MODE: 'off',
+    // suites about other features call the API without logging in; the access-control suite turns it on
+    AUTH_MODE: 'off',
     ...env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
