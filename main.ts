@@ -40,6 +40,9 @@ import { createCostService } from './maintenance/costs.ts';
 import { createEngineerService } from './dispatch/engineers.ts';
 import { createDispatchService, parseAutoAssign, type EngineerMessage } from './dispatch/service.ts';
 import { createKpiService } from './kpis/service.ts';
+import { createDataTransferService } from './maintenance/data-transfer.ts';
+import { createWebhookService } from './integrations/webhook-service.ts';
+import { outboxWorkOrderHooks } from './integrations/work-order-events.ts';
 import { createAuthService } from './access/auth-service.ts';
 import { createAuditService } from './access/audit.ts';
 import { createScopeChecker } from './access/scope.ts';
@@ -163,6 +166,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   workOrders.use(inventory.workOrderHooks);
   workOrders.use(pmPlans.workOrderHooks);
   workOrders.use(surveys.workOrderHooks);
+  workOrders.use(outboxWorkOrderHooks);
   // dispatch: engineers get orders over MQTT (om/engineers/<code>/orders) once a broker is up
   let publishToBroker: ((topic: string, payload: string) => Promise<void>) | undefined;
   const dispatch = createDispatchService({
@@ -179,6 +183,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   const engineers = createEngineerService({ prisma: db.prisma, clock, onUnavailable: (id, reason) => dispatch.redispatchFrom(id, reason) });
   workOrders.use(dispatch.workOrderHooks);
   const kpis = createKpiService({ prisma: db.prisma, clock });
+  const dataTransfer = createDataTransferService({ prisma: db.prisma, clock, logger, codeConvention: config.assetCodeConvention, codeMode: config.assetCodeMode, onEngineerUnavailable: (id, reason) => dispatch.redispatchFrom(id, reason) });
   const auth = createAuthService({
     prisma: db.prisma,
     clock,
@@ -191,6 +196,15 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     },
   });
   const audit = createAuditService({ prisma: db.prisma, clock, logger });
+  // outbound webhooks: events are written by the changes themselves (transactional outbox); the rules role delivers them
+  const webhooks = createWebhookService({
+    prisma: db.prisma,
+    clock,
+    logger,
+    pollMs: config.webhookPollMs,
+    timeoutMs: config.webhookTimeoutMs,
+    policy: { baseMs: config.webhookBackoffMs, maxMs: config.webhookBackoffMaxMs, maxAttempts: config.webhookMaxAttempts },
+  });
   // first start: an admin to log in with (a generated password goes to a 0600 file, not to the log)
   const admin = await auth.bootstrapAdmin(config.adminPassword);
   if (admin.created) {
@@ -208,6 +222,8 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     : undefined;
 
   if (roles.has('rules')) {
+    webhooks.start();
+    stops.unshift(() => webhooks.stop());
     await engine.start();
     stops.unshift(() => engine.stop());
   }
@@ -382,12 +398,15 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         engineers,
         dispatch,
         kpis,
+        dataTransfer,
         auth,
         audit,
         scopes: createScopeChecker(db.prisma),
         authEnabled: config.authMode === 'on',
+        hardening: { rateLimitPerMin: config.rateLimitPerMin, rateLimitLoginPerMin: config.rateLimitLoginPerMin, hstsMaxAgeS: config.hstsMaxAgeS },
         rules,
         credentials,
+        webhooks,
         telemetry,
         clock,
         health,

@@ -210,6 +210,21 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /dashboards/:uid': P('dashboards:read'),
   'POST /dashboards/push': P('dashboards:write'),
   'GET /audit': P('audit:read'),
+
+  // webhooks (outbox delivery)
+  'GET /webhooks': P('webhooks:admin'),
+  'POST /webhooks': P('webhooks:admin'),
+  'GET /webhooks/:id': P('webhooks:admin'),
+  'PATCH /webhooks/:id': P('webhooks:admin'),
+  'DELETE /webhooks/:id': P('webhooks:admin'),
+  'POST /webhooks/:id/test': P('webhooks:admin'),
+  'GET /webhooks/:id/deliveries': P('webhooks:admin'),
+  'POST /webhook-deliveries/:id/retry': P('webhooks:admin'),
+  'GET /outbox': P('webhooks:admin'),
+
+  // CSV import / export (assets, parts, engineers)
+  'GET /export/:entity': P('data:export'),
+  'POST /import/:entity': P('data:import'),
 });
 
 /** Refuses routes under /docs too? No: the API description is public (it contains no data). */

@@ -1,6 +1,7 @@
 /** The one error mapping: AppError.kind → HTTP status, body {code, message, details?}; 5xx bodies are generic. */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorKind } from '../platform/errors.ts';
+import { clientErrorCode, securityHeaders } from './hardening-policy.ts';
 
 const STATUS: Record<ErrorKind, number> = {
   validation: 400,
@@ -26,7 +27,9 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.status(400).send({ code: 'validation', message: `invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, details });
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send({ code: fe.code ?? 'bad_request', message: fe.message });
+      // framework codes (FST_…) become stable public names; never a stack or internal detail
+      const details = (fe as { details?: unknown }).details;
+      return reply.status(fe.statusCode).send({ code: clientErrorCode(fe.statusCode, fe.code), message: fe.message, ...(details !== undefined ? { details } : {}) });
     }
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ code: 'internal', message: 'internal error' });
@@ -34,4 +37,15 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ code: 'not_found', message: `route ${request.method} ${request.url.split('?')[0]} does not exist` }),
   );
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors raised before routing (malformed percent-encoding,
+ * over-long path parameters) get the platform's error shape and security headers instead of
+ * Fastify's own body, which echoes framework codes.
+ */
+export function frameworkErrorHandler(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  reply.headers(securityHeaders({ url: '', hstsMaxAgeS: 0 }));
+  void reply.status(status).send({ code: clientErrorCode(status, err.code), message: status === 414 ? 'a path parameter is too long' : 'the request URL is not valid (malformed percent-encoding)' });
 }

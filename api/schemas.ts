@@ -29,7 +29,7 @@ const Nullable = <T extends TSchema>(s: T, options?: { description?: string }) =
 
 export const Paging = {
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
 };
 
 export const Page = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() });

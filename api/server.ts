@@ -27,10 +27,13 @@ import type { CostService } from '../maintenance/costs.ts';
 import type { EngineerService } from '../dispatch/engineers.ts';
 import type { DispatchService } from '../dispatch/service.ts';
 import type { KpiService } from '../kpis/service.ts';
+import type { DataTransferService } from '../maintenance/data-transfer.ts';
 import type { RuleService } from '../rules/service.ts';
 import type { TelemetryStore } from '../ingest/telemetry-store/port.ts';
 import type { DeviceCredentialService } from '../ingest/device-credentials.ts';
-import { installErrorHandling } from './error-handler.ts';
+import type { WebhookService } from '../integrations/webhook-service.ts';
+import { frameworkErrorHandler, installErrorHandling } from './error-handler.ts';
+import { installHardening, type HardeningOptions } from './hardening.ts';
 import { ErrorBody } from './schemas.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -48,6 +51,8 @@ import { kpiRoutes } from './routes/kpis.ts';
 import { dashboardRoutes } from './routes/dashboards.ts';
 import { authRoutes } from './routes/auth.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { dataTransferRoutes } from './routes/data-transfer.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { installAccessControl } from './access-control.ts';
 import { installAuditLog } from './audit-hooks.ts';
 import type { AuthService } from '../access/auth-service.ts';
@@ -78,13 +83,19 @@ export interface ApiDeps {
   engineers: EngineerService;
   dispatch: DispatchService;
   kpis: KpiService;
+  /** CSV import/export of assets, parts and engineers. */
+  dataTransfer: DataTransferService;
   auth: AuthService;
   audit: AuditService;
   scopes: ScopeChecker;
   /** AUTH_MODE=on: every route needs a session or API key (access/route-permissions.ts). */
   authEnabled: boolean;
+  /** Rate limits and HSTS (api/hardening.ts); defaults when omitted. */
+  hardening?: Partial<HardeningOptions>;
   rules: RuleService;
   credentials: DeviceCredentialService;
+  /** Outbound webhooks: subscriptions, delivery log, outbox (integrations/). */
+  webhooks: WebhookService;
   telemetry: TelemetryStore;
   clock: Clock;
   health(): Promise<HealthReport>;
@@ -99,17 +110,19 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
     loggerInstance: logger.child({ module: 'api' }) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(swagger, {
     openapi: {
       info: { title: 'On-site O&M platform API', version: '0.1.0', description: 'Assets, rules, work orders, alarms and telemetry.' },
-      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'purchasing' }, { name: 'pm plans' }, { name: 'checklists' }, { name: 'work execution' }, { name: 'knowledge base' }, { name: 'customers' }, { name: 'surveys' }, { name: 'costs' }, { name: 'notifications' }, { name: 'dispatch' }, { name: 'kpis' }, { name: 'dashboards' }, { name: 'auth' }, { name: 'ops' }],
+      tags: [{ name: 'assets' }, { name: 'rules' }, { name: 'work orders' }, { name: 'alarms' }, { name: 'telemetry' }, { name: 'engineers' }, { name: 'devices' }, { name: 'inventory' }, { name: 'purchasing' }, { name: 'pm plans' }, { name: 'checklists' }, { name: 'work execution' }, { name: 'knowledge base' }, { name: 'customers' }, { name: 'surveys' }, { name: 'costs' }, { name: 'notifications' }, { name: 'dispatch' }, { name: 'kpis' }, { name: 'dashboards' }, { name: 'auth' }, { name: 'webhooks' }, { name: 'data transfer' }, { name: 'ops' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addSchema(ErrorBody);
   installErrorHandling(app);
+  await installHardening(app, { ...deps.hardening, authEnabled: deps.authEnabled });
   // before any route: every route registered below is checked against the access table
   installAccessControl(app, { enabled: deps.authEnabled, auth: deps.auth, scopes: deps.scopes });
   installAuditLog(app, deps.audit);
@@ -130,5 +143,7 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   dashboardRoutes(app, deps);
   authRoutes(app, deps);
   auditRoutes(app, deps);
+  dataTransferRoutes(app, deps);
+  webhookRoutes(app, deps);
   return app;
 }

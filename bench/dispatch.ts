@@ -18,6 +18,7 @@ import { loadConfig } from '../platform/config.ts';
 import { slaDueTimes } from '../maintenance/sla.ts';
 import { startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
+import { prng as rng } from '../test/helpers/fuzz.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -32,16 +33,6 @@ const N_ORDERS = Number(argv.orders);
 const N_ENGINEERS = Number(argv.engineers);
 const RUNS = Number(argv.runs);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(Number(argv.seed));
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 // a metro area ~80 km across (Shanghai)
@@ -74,7 +65,8 @@ async function main(): Promise<void> {
   if (!databaseUrl) throw new Error(`needs PostgreSQL: ${services.urls.missing.join(', ')} (or set TEST_DATABASE_URL)`);
   const db = await createTestDatabase(databaseUrl);
   const dataDir = mkdtempSync(join(tmpdir(), 'om-bench-dispatch-'));
-  const platform = await startPlatform(loadConfig({ DATABASE_URL: db.url, ROLES: 'api', HTTP_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ASSET_CODE_MODE: 'off' }), {
+  // access control on, as in production: the batch runs as a logged-in admin
+  const platform = await startPlatform(loadConfig({ DATABASE_URL: db.url, ROLES: 'api', HTTP_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ASSET_CODE_MODE: 'off', ADMIN_PASSWORD: 'bench-admin-password' }), {
     logger: pino({ level: 'silent' }),
   });
   try {
@@ -119,9 +111,11 @@ async function main(): Promise<void> {
       await prisma.$executeRaw`DELETE FROM notifications`;
       await prisma.$executeRaw`VACUUM ANALYZE`;
     };
+    const login = await fetch(`${platform.apiUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }) });
+    const { token } = (await login.json()) as { token: string };
     const batch = async (dryRun: boolean): Promise<{ wallMs: number; plan: Plan }> => {
       const t = performance.now();
-      const res = await fetch(`${platform.apiUrl}/dispatch/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dryRun }) });
+      const res = await fetch(`${platform.apiUrl}/dispatch/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ dryRun }) });
       const plan = (await res.json()) as Plan;
       const wallMs = performance.now() - t;
       if (res.status !== 200) throw new Error(`batch → HTTP ${res.status}: ${JSON.stringify(plan)}`);

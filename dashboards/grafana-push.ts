@@ -66,7 +66,8 @@ export async function pushDashboards(boards: readonly DashboardJson[], target: P
     const body = { dashboard: { ...board, id: null }, overwrite: true, message: 'pushed by the O&M platform', ...(target.folderUid ? { folderUid: target.folderUid } : {}) };
     let res: Response;
     try {
-      res = await doFetch(endpoint, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+      // redirects are not followed: a proxy sending us to a login page must not read as "stored"
+      res = await doFetch(endpoint, { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
     } catch (err) {
       const error = `Grafana unreachable: ${networkReason(err)}`;
       // nothing answered yet: do not wait for a timeout per board
@@ -76,14 +77,31 @@ export async function pushDashboards(boards: readonly DashboardJson[], target: P
       break;
     }
     reachable = true;
-    const text = await res.text();
-    let answer: { url?: unknown; version?: unknown; message?: unknown } = {};
+    let text = '';
     try {
-      answer = text ? (JSON.parse(text) as typeof answer) : {};
+      text = await res.text();
+    } catch (err) {
+      results.push({ uid: board.uid, title: board.title, ok: false, status: res.status, error: `Grafana answered ${res.status} but the body could not be read: ${networkReason(err)}` });
+      continue;
+    }
+    let answer: { uid?: unknown; status?: unknown; url?: unknown; version?: unknown; message?: unknown } = {};
+    let json = false;
+    try {
+      const parsed: unknown = text ? JSON.parse(text) : undefined;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        answer = parsed as typeof answer;
+        json = true;
+      } else answer = { message: text.slice(0, 200) };
     } catch {
       answer = { message: text.slice(0, 200) };
     }
-    if (res.ok) {
+    // Grafana answers a stored dashboard with {status: "success", uid, url, version}; any other 2xx
+    // (an HTML login page behind an SSO proxy, a wrong base URL served by something else) stored nothing
+    const stored = res.ok && json && (answer.status === 'success' || answer.uid === board.uid);
+    if (res.ok && !stored) {
+      const what = json ? 'JSON without status "success" or the dashboard uid' : `a non-JSON body (${res.headers.get('content-type') ?? 'no content-type'})`;
+      results.push({ uid: board.uid, title: board.title, ok: false, status: res.status, error: `Grafana answered ${res.status} with ${what}: is ${target.grafanaUrl} the Grafana base URL?` });
+    } else if (stored) {
       results.push({
         uid: board.uid,
         title: board.title,
@@ -93,7 +111,8 @@ export async function pushDashboards(boards: readonly DashboardJson[], target: P
         ...(typeof answer.version === 'number' ? { version: answer.version } : {}),
       });
     } else {
-      const message = typeof answer.message === 'string' && answer.message ? answer.message : res.statusText;
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+      const message = location ? `redirected to ${location}` : typeof answer.message === 'string' && answer.message ? answer.message : res.statusText;
       results.push({ uid: board.uid, title: board.title, ok: false, status: res.status, error: `Grafana answered ${res.status}: ${message}` });
     }
   }

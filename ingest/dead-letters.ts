@@ -34,11 +34,21 @@ export function createDeadLetterSink(deps: { prisma: Db; logger: Logger; flushMs
   let inFlight: Promise<void> | undefined;
   const maxBuffered = deps.maxBuffered ?? 100_000;
 
+  const noNul = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+
   async function write(): Promise<void> {
     while (pending.length > 0) {
       const batch = pending.slice(0, 1000);
       await deps.prisma.deadLetter.createMany({
-        data: batch.map((d) => ({ topic: d.topic.slice(0, 1000), payload: payloadText(d.payload), reason: d.reason, details: { detail: d.detail }, clientId: d.clientId ?? null, receivedAt: d.receivedAt })),
+        // PostgreSQL text and jsonb refuse U+0000 (a parser message may quote it): one such row must not block the batch forever
+        data: batch.map((d) => ({
+          topic: noNul(d.topic.slice(0, 1000)),
+          payload: noNul(payloadText(d.payload)),
+          reason: d.reason,
+          details: { detail: noNul(d.detail) },
+          clientId: d.clientId === undefined ? null : noNul(d.clientId),
+          receivedAt: d.receivedAt,
+        })),
       });
       pending = pending.slice(batch.length);
       stored += batch.length;

@@ -147,11 +147,11 @@ export const KPI_DEFINITIONS: readonly KpiDefinition[] = [
     id: 'pm_compliance',
     title: 'PM compliance',
     unit: '%',
-    formula: '100 × PM orders due in the period (resolution_due_at) completed on or before their due time ÷ PM orders due in the period (cancelled excluded)',
-    description: 'Preventive-maintenance orders done on time. Due time = resolution_due_at (pushed back by time waiting for the customer).',
-    sql: `SELECT ${round2('100.0 * COUNT(*) FILTER (WHERE w.completed_at IS NOT NULL AND w.completed_at <= w.resolution_due_at) / NULLIF(COUNT(*), 0)')} AS value
+    formula: '100 × PM orders due in the period (pm_due_at) completed on or before their due time ÷ PM orders due in the period (cancelled excluded)',
+    description: "Preventive-maintenance orders done on time. Due time = the later of the plan's due date (calendar plans; orders generated ahead with lead days are not late before it) and resolution_due_at (the SLA target, pushed back by time waiting for the customer).",
+    sql: `SELECT ${round2('100.0 * COUNT(*) FILTER (WHERE w.completed_at IS NOT NULL AND w.completed_at <= w.pm_due_at) / NULLIF(COUNT(*), 0)')} AS value
   FROM kpi_work_orders w
- WHERE w.source = 'pm' AND NOT w.is_cancelled AND w.resolution_due_at IS NOT NULL AND $__timeFilter(w.resolution_due_at)
+ WHERE w.source = 'pm' AND NOT w.is_cancelled AND w.pm_due_at IS NOT NULL AND $__timeFilter(w.pm_due_at)
    AND ${woScope('w')}`,
   },
   {

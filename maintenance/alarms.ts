@@ -6,6 +6,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, Prisma } from '../platform/db/database.ts';
 import { isUniqueViolation, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import { recordEvent } from '../integrations/outbox.ts';
 
 export type Severity = 'critical' | 'major' | 'minor' | 'warning';
 
@@ -51,20 +52,41 @@ export function createAlarmService(deps: { prisma: Db; clock: Clock; logger: Log
         return { id: existing.id, created: false };
       }
       try {
-        const row = await prisma.alarm.create({
-          data: {
-            activeKey: a.activeKey,
-            assetId: a.assetId,
-            ruleId: a.ruleId ?? null,
-            source: a.source,
-            code: a.code,
-            severity: a.severity,
-            message: a.message ?? null,
-            details: (a.details ?? {}) as Prisma.InputJsonValue,
-            raisedAt: a.raisedAt,
-            workOrderId: a.workOrderId ?? null,
-          },
-          select: { id: true },
+        // the alarm and its alarm.raised outbox event commit together (a duplicate raise creates neither)
+        const row = await prisma.$transaction(async (tx) => {
+          const created = await tx.alarm.create({
+            data: {
+              activeKey: a.activeKey,
+              assetId: a.assetId,
+              ruleId: a.ruleId ?? null,
+              source: a.source,
+              code: a.code,
+              severity: a.severity,
+              message: a.message ?? null,
+              details: (a.details ?? {}) as Prisma.InputJsonValue,
+              raisedAt: a.raisedAt,
+              workOrderId: a.workOrderId ?? null,
+            },
+            select: { id: true, asset: { select: { code: true } } },
+          });
+          await recordEvent(tx, {
+            type: 'alarm.raised',
+            subjectId: created.id,
+            occurredAt: a.raisedAt,
+            payload: {
+              alarmId: created.id,
+              assetId: a.assetId,
+              assetCode: created.asset.code,
+              ruleId: a.ruleId ?? null,
+              source: a.source,
+              code: a.code,
+              severity: a.severity,
+              message: a.message ?? null,
+              workOrderId: a.workOrderId ?? null,
+              raisedAt: a.raisedAt.toISOString(),
+            },
+          });
+          return created;
         });
         log.info({ alarm: row.id, asset: a.assetId, code: a.code, severity: a.severity }, 'alarm raised');
         return { id: row.id, created: true };
@@ -78,9 +100,36 @@ export function createAlarmService(deps: { prisma: Db; clock: Clock; logger: Log
 
     /** Clears the active alarm for this cause, if any. */
     async clear(activeKey: string, at: Date): Promise<boolean> {
-      const res = await prisma.alarm.updateMany({ where: { activeKey }, data: { status: 'cleared', activeKey: null, clearedAt: at } });
-      if (res.count > 0) log.info({ activeKey }, 'alarm cleared');
-      return res.count > 0;
+      // only the clear that actually changed the active alarm writes alarm.cleared, in its transaction
+      const cleared = await prisma.$transaction(async (tx) => {
+        const current = await tx.alarm.findUnique({
+          where: { activeKey },
+          select: { id: true, assetId: true, ruleId: true, source: true, code: true, severity: true, raisedAt: true, workOrderId: true, asset: { select: { code: true } } },
+        });
+        if (!current) return false;
+        const res = await tx.alarm.updateMany({ where: { id: current.id, activeKey }, data: { status: 'cleared', activeKey: null, clearedAt: at } });
+        if (res.count === 0) return false;
+        await recordEvent(tx, {
+          type: 'alarm.cleared',
+          subjectId: current.id,
+          occurredAt: at,
+          payload: {
+            alarmId: current.id,
+            assetId: current.assetId,
+            assetCode: current.asset.code,
+            ruleId: current.ruleId,
+            source: current.source,
+            code: current.code,
+            severity: current.severity,
+            workOrderId: current.workOrderId,
+            raisedAt: current.raisedAt.toISOString(),
+            clearedAt: at.toISOString(),
+          },
+        });
+        return true;
+      });
+      if (cleared) log.info({ activeKey }, 'alarm cleared');
+      return cleared;
     },
 
     /** Marks an alarm as seen by a person (active or cleared); acknowledging twice keeps the first. */

@@ -18,6 +18,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, Prisma } from '../platform/db/database.ts';
 import { AppError, isUniqueViolation, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import { recordEvent } from '../integrations/outbox.ts';
 import { createReservations } from './reservations.ts';
 import { slowMoving, stockOuts, turnover, valuation, weightedAverageCost, type LedgerRow, type Opening } from './inventory-reports.ts';
 import {
@@ -203,7 +204,33 @@ export function createLedger(deps: { prisma: Db; clock: Clock; logger: Logger })
       data: [{ partId: r.partId, warehouseId: r.warehouseId, quantity: r.quantity, status: 'open', openKey: purchaseRequestOpenKey(r.partId, r.warehouseId), reason: r.reason as Prisma.InputJsonValue, createdAt: r.now }],
       skipDuplicates: true,
     });
-    return count === 1;
+    if (count !== 1) return false;
+    // low stock: one stock.low outbox event per request actually raised, in the issuing transaction
+    const pr = await tx.purchaseRequest.findUniqueOrThrow({
+      where: { openKey: purchaseRequestOpenKey(r.partId, r.warehouseId) },
+      select: { id: true, number: true, part: { select: { code: true, name: true, unit: true, safetyStock: true } }, warehouse: { select: { code: true, name: true } } },
+    });
+    await recordEvent(tx, {
+      type: 'stock.low',
+      subjectId: pr.id,
+      occurredAt: r.now,
+      payload: {
+        purchaseRequestId: pr.id,
+        purchaseRequestNumber: pr.number,
+        partId: r.partId,
+        partCode: pr.part.code,
+        partName: pr.part.name,
+        unit: pr.part.unit,
+        warehouseId: r.warehouseId,
+        warehouseCode: pr.warehouse.code,
+        quantity: r.quantity,
+        safetyStock: pr.part.safetyStock,
+        balance: typeof r.reason.balance === 'number' ? r.reason.balance : typeof r.reason.available === 'number' ? r.reason.available : null,
+        trigger: r.reason.trigger ?? null,
+        summary: r.reason.summary ?? null,
+      },
+    });
+    return true;
   }
 
   /** After a balance went down: raise a purchase request unless one is already open for this part + warehouse. */

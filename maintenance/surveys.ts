@@ -19,6 +19,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db, Prisma } from '../platform/db/database.ts';
 import { AppError, conflict } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import { recordEvent } from '../integrations/outbox.ts';
 import type { NotificationService } from './notifications.ts';
 import { csatSummary, escalationTitle, hashSurveyToken, isLowScore, surveyExpiresAt, surveyLink, surveyState, type SurveyStatus } from './survey-rules.ts';
 import type { WorkOrderHooks, WorkOrderService } from './work-orders.ts';
@@ -116,7 +117,27 @@ export function createSurveyService(deps: {
       requestedAt: clock.now(),
       channel: 'internal',
     });
-    await prisma.survey.updateMany({ where: { id: s.id, escalationWorkOrderId: null }, data: { escalationWorkOrderId: followUp.id } });
+    // the escalation bookkeeping and the csat.low outbox event commit together: once per survey
+    await prisma.$transaction(async (tx) => {
+      const linked = await tx.survey.updateMany({ where: { id: s.id, escalationWorkOrderId: null }, data: { escalationWorkOrderId: followUp.id } });
+      if (linked.count !== 1) return;
+      await recordEvent(tx, {
+        type: 'csat.low',
+        subjectId: s.id,
+        payload: {
+          surveyId: s.id,
+          score: s.score,
+          lowScore,
+          comment: s.comment,
+          workOrderId: wo.id,
+          workOrderNumber: wo.number,
+          workOrderTitle: wo.title,
+          assetId: wo.assetId,
+          followUpWorkOrderId: followUp.id,
+          followUpNumber: followUp.number,
+        },
+      });
+    });
     await notifications.notify({
       kind: 'csat_low',
       subjectType: 'work_order',

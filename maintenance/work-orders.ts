@@ -115,6 +115,8 @@ export interface TransitionContext {
   contractId: string | null;
   actor: string | undefined;
   at: Date;
+  /** Assignee after the transition (null when the order goes back to open). */
+  assigneeId?: string | null | undefined;
 }
 
 /**
@@ -130,6 +132,8 @@ export interface WorkOrderHooks {
   afterCreated?(order: CreatedOrder): void | Promise<void>;
   /** Inside the transition's transaction, before the status changes: refuse (throw) or write related rows. */
   onTransition?(tx: DbTx, ctx: TransitionContext): Promise<void>;
+  /** Bulk variant used by assignMany (one call for all orders); without it onTransition runs per order. */
+  onTransitionMany?(tx: DbTx, ctxs: TransitionContext[]): Promise<void>;
   /** Inside the completing transaction; returns the meter value it used (stored on the order). */
   onCompleted?(tx: DbTx, order: CompletedOrder): Promise<number | undefined>;
   /** After the transition committed (notifications, surveys). Must not throw. */
@@ -412,30 +416,31 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
       const assigned = await prisma.$transaction(
         async (tx) => {
           const values = Prisma.join(pairs.map((p) => Prisma.sql`(${p.workOrderId}, ${p.engineerId})`));
-          const rows = await tx.$queryRaw<{ id: string; asset_id: string; source: Source; contract_id: string | null }[]>`
+          const rows = await tx.$queryRaw<{ id: string; asset_id: string; source: Source; contract_id: string | null; assignee_id: string }[]>`
             UPDATE work_orders AS w
                SET status = 'assigned', assignee_id = v.engineer_id,
                    assigned_at = (${nowIso}::timestamptz AT TIME ZONE 'UTC'), updated_at = (${nowIso}::timestamptz AT TIME ZONE 'UTC')
               FROM (VALUES ${values}) AS v(id, engineer_id)
              WHERE w.id = v.id AND w.status = 'open'
                AND EXISTS (SELECT 1 FROM engineers e WHERE e.id = v.engineer_id AND e.active)
-         RETURNING w.id, w.asset_id, w.source, w.contract_id`;
+         RETURNING w.id, w.asset_id, w.source, w.contract_id, w.assignee_id`;
           // one INSERT … SELECT unnest(): a thousand events cost one round trip, not a thousand-row createMany
           await tx.$executeRaw`
             INSERT INTO work_order_events (id, work_order_id, from_status, to_status, note, actor, at)
             SELECT gen_random_uuid()::text, x, 'open'::"WorkOrderStatus", 'assigned'::"WorkOrderStatus", ${opts.note ?? null}, ${opts.actor ?? null}, (${nowIso}::timestamptz AT TIME ZONE 'UTC')
               FROM unnest(${rows.map((r) => r.id)}::text[]) AS x`;
           await opts.within?.(tx, rows.map((r) => r.id), now);
-          for (const r of rows) {
-            const ctx: TransitionContext = { id: r.id, from: 'open', to: 'assigned', assetId: r.asset_id, source: r.source, contractId: r.contract_id, actor: opts.actor, at: now };
-            for (const h of hooks) await h.onTransition?.(tx, ctx);
+          const ctxs: TransitionContext[] = rows.map((r) => ({ id: r.id, from: 'open', to: 'assigned', assetId: r.asset_id, source: r.source, contractId: r.contract_id, actor: opts.actor, at: now, assigneeId: r.assignee_id }));
+          for (const h of hooks) {
+            if (h.onTransitionMany) await h.onTransitionMany(tx, ctxs);
+            else if (h.onTransition) for (const ctx of ctxs) await h.onTransition(tx, ctx);
           }
           return rows;
         },
         { timeout: 60_000 },
       );
       for (const r of assigned) {
-        const ctx: TransitionContext = { id: r.id, from: 'open', to: 'assigned', assetId: r.asset_id, source: r.source, contractId: r.contract_id, actor: opts.actor, at: now };
+        const ctx: TransitionContext = { id: r.id, from: 'open', to: 'assigned', assetId: r.asset_id, source: r.source, contractId: r.contract_id, actor: opts.actor, at: now, assigneeId: r.assignee_id };
         for (const h of hooks) {
           try {
             await h.afterTransition?.(ctx);
@@ -476,7 +481,17 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
           const eng = await tx.engineer.findUnique({ where: { id: input.assigneeId }, select: { active: true } });
           if (!eng || !eng.active) throw new AppError('validation', `engineer ${input.assigneeId} does not exist or is inactive`, { assigneeId: input.assigneeId });
         }
-        const ctx: TransitionContext = { id, from, to: input.to, assetId: current.assetId, source: current.source, contractId: current.contractId, actor: input.actor, at: now };
+        const ctx: TransitionContext = {
+          id,
+          from,
+          to: input.to,
+          assetId: current.assetId,
+          source: current.source,
+          contractId: current.contractId,
+          actor: input.actor,
+          at: now,
+          assigneeId: input.to === 'open' ? null : assigneeId,
+        };
         for (const h of hooks) await h.onTransition?.(tx, ctx);
         let completionMeter: number | undefined;
         if (input.to === 'completed') {

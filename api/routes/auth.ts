@@ -52,6 +52,7 @@ export function authRoutes(app: ApiApp, { auth }: ApiDeps): void {
   );
   app.post('/auth/logout', { schema: { tags: ['auth'], summary: 'End every session of the calling user', response: { 204: Type.Null(), ...errorResponses } } }, async (req, reply) => {
     if (req.principal?.kind !== 'user') throw new AppError('validation', 'only user sessions can log out (revoke API keys instead)');
+    if (!/^[0-9a-f-]{36}$/.test(req.principal.id)) throw new AppError('validation', 'AUTH_MODE=off: there is no session to end');
     await auth.logoutEverywhere(req.principal.id);
     return reply.status(204).send(null);
   });

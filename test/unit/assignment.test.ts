@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { greedyAssignment, solveAssignment } from '../../dispatch/assignment.ts';
+import { prng as rng } from '../helpers/fuzz.ts';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Exhaustive optimum: every order assigned (Infinity if impossible). */
 function bruteForce(cost: number[][], capacity: number[]): number {

@@ -10,6 +10,7 @@ import { buildDashboards } from '../../dashboards/catalog.ts';
 import { panelQueries, variablesIn, type DashboardJson } from '../../dashboards/board.ts';
 import { DATASOURCES, INFLUX, INFLUX_DATABASE, POSTGRES } from '../../dashboards/datasources.ts';
 import { expandInfluxQL } from '../../dashboards/influxql-macros.ts';
+import { pushDashboards } from '../../dashboards/grafana-push.ts';
 import { METRIC } from '../../dashboards/panels.ts';
 import { dashboardFileName, GRAFANA_JSON_PATH, PROVISIONING_DIR, renderProvisioning } from '../../dashboards/provisioning.ts';
 import { TAG_ASSET, TAG_SITE, TELEMETRY_MEASUREMENT } from '../../ingest/telemetry-schema.ts';
@@ -200,5 +201,37 @@ describe('dashboards: committed provisioning equals a fresh generation (run `npm
     expect(compose).toContain(`./${PROVISIONING_DIR}:/etc/grafana/provisioning`);
     expect(GRAFANA_JSON_PATH).toBe('/etc/grafana/provisioning/dashboards/json');
     expect(files.get('dashboards/dashboards.yaml')).toContain(`path: ${GRAFANA_JSON_PATH}`);
+  });
+});
+
+describe('push to Grafana: only a Grafana success answer counts as stored', () => {
+  const one = boards.slice(0, 1);
+  const fakeFetch =
+    (answer: () => Response): typeof fetch =>
+    async (_url, init) => {
+      // the push must not follow redirects (an SSO proxy would turn the POST into a GET of its login page)
+      expect(init?.redirect).toBe('manual');
+      return answer();
+    };
+  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it.each([
+    ['Grafana stored it', () => json(200, { id: 1, uid: one[0]!.uid, url: `/d/${one[0]!.uid}/x`, status: 'success', version: 2 }), true, undefined],
+    ['an HTML login page with 200', () => new Response('<html>Sign in</html>', { status: 200, headers: { 'content-type': 'text/html' } }), false, /non-JSON body \(text\/html\)/],
+    ['an empty 204', () => new Response(null, { status: 204 }), false, /non-JSON body/],
+    ['JSON that is not Grafana\'s answer', () => json(200, { ok: true }), false, /without status "success"/],
+    ['a redirect to a login page', () => new Response(null, { status: 302, headers: { location: 'https://sso.example/login' } }), false, /302: redirected to https:\/\/sso.example\/login/],
+  ])('%s', async (_label, answer, ok, error) => {
+    const r = await pushDashboards(one, { grafanaUrl: 'http://grafana.test' }, { fetch: fakeFetch(answer) });
+    expect(r).toMatchObject({ reachable: true, pushed: ok ? 1 : 0, failed: ok ? 0 : 1 });
+    if (error) expect(r.results[0]!.error).toMatch(error);
+    else expect(r.results[0]).toMatchObject({ ok: true, status: 200, version: 2 });
+  });
+
+  it('a body that cannot be read is a failed board, not an unhandled error', async () => {
+    const broken = new Response(new ReadableStream({ pull: (c) => c.error(new Error('socket hang up')) }), { status: 200 });
+    const r = await pushDashboards(one, { grafanaUrl: 'http://grafana.test' }, { fetch: fakeFetch(() => broken) });
+    expect(r).toMatchObject({ reachable: true, pushed: 0, failed: 1 });
+    expect(r.results[0]!.error).toMatch(/body could not be read: socket hang up/);
   });
 });

@@ -4,44 +4,9 @@
 
 -- One row per work order with its codes, times, SLA evidence, hold time, first-time fix, costs and CSAT.
 CREATE VIEW "kpi_work_orders" AS
-WITH hold_spans AS (
-  -- Every stay on hold: from the on_hold event to the next event of the order (still on hold: open end).
-  SELECT e."work_order_id", e."at" AS hold_start, e."note",
-         LEAD(e."at") OVER (PARTITION BY e."work_order_id" ORDER BY e."at", e."id") AS hold_end,
-         e."to_status"
-    FROM "work_order_events" e
-),
-holds AS (
-  SELECT h."work_order_id",
-         -- hours on hold between started_at and completed_at (a hold without an end lasts until completion)
-         SUM(GREATEST(0, EXTRACT(EPOCH FROM (
-               LEAST(COALESCE(h.hold_end, w."completed_at"), w."completed_at") - GREATEST(h.hold_start, w."started_at")
-             )) / 3600.0)) AS hold_hours_in_repair,
-         BOOL_OR(h."note" LIKE 'on hold: waiting_parts%') AS waiting_parts
-    FROM hold_spans h
-    JOIN "work_orders" w ON w."id" = h."work_order_id"
-   WHERE h."to_status" = 'on_hold'
-   GROUP BY h."work_order_id"
-),
-labour AS (
-  SELECT l."work_order_id",
-         SUM(l."minutes") FILTER (WHERE l."kind" = 'labour') AS labour_minutes,
-         SUM(l."cost") FILTER (WHERE l."kind" = 'labour') AS labour_cost,
-         SUM(l."cost") FILTER (WHERE l."kind" = 'travel') AS travel_cost
-    FROM "work_logs" l
-   WHERE l."kind" IN ('labour', 'travel')
-   GROUP BY l."work_order_id"
-),
-parts AS (
-  -- issues are negative, returns positive: cost = −Σ quantity × (movement unit cost, else catalogue cost)
-  SELECT m."work_order_id",
-         SUM(-m."quantity" * COALESCE(m."unit_cost", p."unit_cost", 0)) AS parts_cost
-    FROM "stock_movements" m
-    JOIN "parts" p ON p."id" = m."part_id"
-   WHERE m."work_order_id" IS NOT NULL AND m."kind" IN ('issue', 'return')
-   GROUP BY m."work_order_id"
-),
-base AS (
+WITH base AS (
+  -- Per-order sums are correlated subqueries (hold time, labour, parts): a KPI query over a period
+  -- evaluates them only for the orders it reads, and not at all when it does not use the column.
   SELECT w."id" AS work_order_id, w."number", w."title",
          w."asset_id", a."code" AS asset_code,
          a."site_id", s."code" AS site_code,
@@ -56,25 +21,44 @@ base AS (
          (w."status" NOT IN ('completed', 'verified', 'closed', 'cancelled')) AS is_open,
          w."requested_at", w."responded_at", w."started_at", w."completed_at", w."closed_at", w."cancelled_at",
          w."response_due_at", w."resolution_due_at",
+         -- PM: the plan's own due date when it is later than the SLA due time (orders generated ahead with lead days)
+         CASE WHEN w."source" = 'pm' AND (w."reason"->'calendar'->>'dueAt') IS NOT NULL
+              THEN GREATEST(((w."reason"->'calendar'->>'dueAt')::timestamptz AT TIME ZONE 'UTC'), w."resolution_due_at")
+              ELSE w."resolution_due_at" END AS pm_due_at,
          w."response_breached", w."resolution_breached",
+         -- evidence of lateness judged like maintenance/sla.ts: unanswered = open or assigned; waiting for
+         -- the customer pauses the resolution clock at the moment the hold began
          (w."response_breached"
            OR COALESCE(w."responded_at" > w."response_due_at", false)
-           OR (w."response_due_at" IS NOT NULL AND w."responded_at" IS NULL AND w."status" NOT IN ('cancelled')
-               AND w."completed_at" IS NULL AND (now() AT TIME ZONE 'UTC') > w."response_due_at")) AS response_late,
+           OR (w."response_due_at" IS NOT NULL AND w."responded_at" IS NULL AND w."status" IN ('open', 'assigned')
+               AND (now() AT TIME ZONE 'UTC') > w."response_due_at")) AS response_late,
          (w."resolution_breached"
            OR COALESCE(w."completed_at" > w."resolution_due_at", false)
-           OR (w."resolution_due_at" IS NOT NULL AND w."completed_at" IS NULL AND w."status" <> 'cancelled'
-               AND (now() AT TIME ZONE 'UTC') > w."resolution_due_at")) AS resolution_late,
+           OR (w."resolution_due_at" IS NOT NULL AND w."completed_at" IS NULL
+               AND w."status" IN ('open', 'assigned', 'accepted', 'en_route', 'in_progress', 'on_hold')
+               AND (CASE WHEN w."status" = 'on_hold' AND w."hold_reason" = 'waiting_customer'
+                         THEN COALESCE(w."on_hold_at", now() AT TIME ZONE 'UTC')
+                         ELSE now() AT TIME ZONE 'UTC' END) > w."resolution_due_at")) AS resolution_late,
          EXTRACT(EPOCH FROM (w."responded_at" - w."requested_at")) / 60.0 AS frt_minutes,
-         COALESCE(h.hold_hours_in_repair, 0) AS hold_hours,
-         CASE WHEN w."completed_at" IS NOT NULL AND w."started_at" IS NOT NULL
-              THEN GREATEST(0, EXTRACT(EPOCH FROM (w."completed_at" - w."started_at")) / 3600.0 - COALESCE(h.hold_hours_in_repair, 0))
-         END AS repair_hours,
-         (COALESCE(h.waiting_parts, false) OR w."hold_reason" IS NOT DISTINCT FROM 'waiting_parts') AS went_on_hold_waiting_parts,
-         COALESCE(lb.labour_minutes, 0) AS labour_minutes,
-         COALESCE(lb.labour_cost, 0) AS labour_cost,
-         COALESCE(lb.travel_cost, 0) AS travel_cost,
-         COALESCE(pc.parts_cost, 0) AS parts_cost,
+         -- hours on hold between started_at and completed_at (a hold without an end lasts until completion)
+         COALESCE((
+           SELECT SUM(GREATEST(0, EXTRACT(EPOCH FROM (
+                    LEAST(COALESCE(h.hold_end, w."completed_at"), w."completed_at") - GREATEST(h.hold_start, w."started_at")
+                  )) / 3600.0))
+             FROM (SELECT e."at" AS hold_start, e."to_status",
+                          LEAD(e."at") OVER (ORDER BY e."at", e."id") AS hold_end
+                     FROM "work_order_events" e WHERE e."work_order_id" = w."id") h
+            WHERE h."to_status" = 'on_hold'), 0) AS hold_hours,
+         (w."hold_reason" IS NOT DISTINCT FROM 'waiting_parts'
+           OR EXISTS (SELECT 1 FROM "work_order_events" e
+                       WHERE e."work_order_id" = w."id" AND e."to_status" = 'on_hold' AND e."note" LIKE 'on hold: waiting_parts%')) AS went_on_hold_waiting_parts,
+         COALESCE((SELECT SUM(l."minutes") FROM "work_logs" l WHERE l."work_order_id" = w."id" AND l."kind" = 'labour'), 0) AS labour_minutes,
+         COALESCE((SELECT SUM(l."cost") FROM "work_logs" l WHERE l."work_order_id" = w."id" AND l."kind" = 'labour'), 0) AS labour_cost,
+         COALESCE((SELECT SUM(l."cost") FROM "work_logs" l WHERE l."work_order_id" = w."id" AND l."kind" = 'travel'), 0) AS travel_cost,
+         -- issues are negative, returns positive: cost = −Σ quantity × (movement unit cost, else catalogue cost)
+         COALESCE((SELECT SUM(-m."quantity" * COALESCE(m."unit_cost", p."unit_cost", 0))
+                     FROM "stock_movements" m JOIN "parts" p ON p."id" = m."part_id"
+                    WHERE m."work_order_id" = w."id" AND m."kind" IN ('issue', 'return')), 0) AS parts_cost,
          sv."score" AS csat_score, sv."answered_at" AS csat_answered_at
     FROM "work_orders" w
     JOIN "assets" a ON a."id" = w."asset_id"
@@ -84,12 +68,12 @@ base AS (
     LEFT JOIN "contracts" k ON k."id" = w."contract_id"
     LEFT JOIN "projects" pr ON pr."id" = w."project_id"
     LEFT JOIN "engineers" en ON en."id" = w."assignee_id"
-    LEFT JOIN holds h ON h."work_order_id" = w."id"
-    LEFT JOIN labour lb ON lb."work_order_id" = w."id"
-    LEFT JOIN parts pc ON pc."work_order_id" = w."id"
     LEFT JOIN "surveys" sv ON sv."work_order_id" = w."id" AND sv."status" = 'answered' AND sv."score" IS NOT NULL
 )
 SELECT b.*,
+       CASE WHEN b.completed_at IS NOT NULL AND b.started_at IS NOT NULL
+            THEN GREATEST(0, EXTRACT(EPOCH FROM (b.completed_at - b.started_at)) / 3600.0 - b.hold_hours)
+       END AS repair_hours,
        (b.response_late OR b.resolution_late) AS sla_breached,
        b.labour_cost + b.travel_cost + b.parts_cost AS total_cost,
        CASE WHEN b.completed_at IS NULL OR b.is_cancelled THEN NULL
