@@ -63,8 +63,14 @@ export function installAccessControl(app: FastifyInstance, deps: { enabled: bool
     if (!req.principal) throw new AppError('unauthenticated', 'log in (Authorization: Bearer <token>) or send an API key (X-API-Key)');
   });
 
-  // before validation: a caller who may not use the route learns nothing about its input schema
-  app.addHook('preValidation', async (req) => {
+  // before the body is parsed and validated: a caller who may not use the route learns nothing about
+  // its content types or input schema
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    refuseUnpermitted(req);
+    return payload;
+  });
+
+  function refuseUnpermitted(req: FastifyRequest): void {
     const access = accessOf(req);
     if (!access || 'public' in access) return;
     const p = req.principal;
@@ -74,7 +80,7 @@ export function installAccessControl(app: FastifyInstance, deps: { enabled: bool
     const selfOnly = !full && !!access.self && can(p, access.self);
     if (!full && !selfOnly) throw new AppError('forbidden', `role ${p.role} may not ${req.method} ${req.routeOptions.url} (needs ${access.permission})`);
     if (p.role === 'customer' && !access.customer) throw new AppError('forbidden', `customers may not ${req.method} ${req.routeOptions.url}`);
-  });
+  }
 
   // after validation: params/query/body are parsed and coerced, so scopes can check and rewrite them
   app.addHook('preHandler', async (req) => {
@@ -82,6 +88,6 @@ export function installAccessControl(app: FastifyInstance, deps: { enabled: bool
     const p = req.principal;
     if (!access || !p || 'public' in access || 'authenticated' in access) return;
     const selfOnly = !can(p, access.permission);
-    await deps.scopes.enforce(p, access, { params: (req.params ?? {}) as Record<string, string | undefined>, query: (req.query ?? {}) as Record<string, unknown>, body: req.body }, selfOnly);
+    await deps.scopes.enforce(p, access, { method: req.method, params: (req.params ?? {}) as Record<string, string | undefined>, query: (req.query ?? {}) as Record<string, unknown>, body: req.body }, selfOnly);
   });
 }
