@@ -137,6 +137,9 @@ export function createKnowledgeService(deps: { prisma: Db }) {
     },
 
     async deleteArticle(id: string): Promise<void> {
+      // attachments have no foreign key to the article: refuse rather than orphan the files
+      const files = await prisma.attachment.count({ where: { ownerType: 'knowledge_article', ownerId: id } });
+      if (files > 0) throw conflict(`knowledge article has ${files} attachment(s); delete them first`, { id, attachments: files });
       const gone = await prisma.knowledgeArticle.deleteMany({ where: { id } });
       if (gone.count === 0) throw notFound('KnowledgeArticle', id);
     },

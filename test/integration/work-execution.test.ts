@@ -181,6 +181,13 @@ describe.skipIf(reason)(`work execution on PostgreSQL ${reason ?? ''}`, () => {
       expect((await api<{ items: Article[] }>(base, 'GET', '/knowledge-articles?faultCode=E04')).body.items.map((i) => i.id)).toContain(a.body.id);
       expect((await api(base, 'DELETE', `/knowledge-articles/${a.body.id}`)).status).toBe(204);
       expect((await api(base, 'GET', `/knowledge-articles/${a.body.id}`)).status).toBe(404);
+      // an article with files is not deleted (its files would be orphaned)
+      const withFile = await api<Article>(base, 'POST', '/knowledge-articles', { title: 'Wiring diagram', solution: 'see attachment' });
+      const up = await fetch(`${base}/knowledge-articles/${withFile.body.id}/attachments?fileName=diagram.txt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'L1 L2 L3 PE' });
+      expect(up.status).toBe(201);
+      const refused = await api<Err>(base, 'DELETE', `/knowledge-articles/${withFile.body.id}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toMatch(/1 attachment/);
     });
 
     it('suggests the article for the order\'s fault code and asset type first, with the breakdown', async () => {
