@@ -95,7 +95,7 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
       id: row.id,
       name: row.name,
       role,
-      permissions: effectivePermissions(role, scopes?.filter(isPermission)),
+      permissions: effectivePermissions(role, scopes),
       customerId: row.customerId,
       engineerId: row.engineerId,
     };
@@ -123,16 +123,21 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
         await verifySecret(password, await (dummyHash ??= hashSecret('not-a-real-password')));
         throw new AppError('unauthenticated', BAD_LOGIN);
       }
-      if (user.lockedUntil && user.lockedUntil > now) throw new AppError('unauthenticated', `too many failed logins; try again after ${user.lockedUntil.toISOString()}`);
+      const lockedMessage = (until: Date) => `too many failed logins; try again after ${until.toISOString()}`;
+      if (user.lockedUntil && user.lockedUntil > now) throw new AppError('unauthenticated', lockedMessage(user.lockedUntil));
+      // the attempt is counted (atomically) before the password is checked: concurrent guesses each get
+      // their own number, so a burst cannot have more than maxFailedLogins passwords tried
+      const attemptNo = (await prisma.user.update({ where: { id: user.id }, data: { failedLogins: { increment: 1 } }, select: { failedLogins: true } })).failedLogins;
+      const lock = async (): Promise<Date> => {
+        const until = new Date(now.getTime() + options.lockMinutes * 60_000);
+        await prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: until } });
+        log.warn({ user: user.username }, 'account locked after repeated failed logins');
+        return until;
+      };
+      if (attemptNo > options.maxFailedLogins) throw new AppError('unauthenticated', lockedMessage(await lock()));
       const ok = await verifySecret(password, user.passwordHash);
       if (!ok || !user.active) {
-        const failed = user.failedLogins + 1;
-        const lock = failed >= options.maxFailedLogins;
-        await prisma.user.update({
-          where: { id: user.id },
-          data: { failedLogins: lock ? 0 : failed, ...(lock ? { lockedUntil: new Date(now.getTime() + options.lockMinutes * 60_000) } : {}) },
-        });
-        if (lock) log.warn({ user: user.username }, 'account locked after repeated failed logins');
+        if (attemptNo >= options.maxFailedLogins) await lock();
         throw new AppError('unauthenticated', BAD_LOGIN);
       }
       await prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null, lastLoginAt: now } });
@@ -205,6 +210,8 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
       if (input.password !== undefined) checkPassword(input.password);
       // anything that changes what the user may do ends their sessions
       const endSessions = input.password !== undefined || input.role !== undefined || input.active === false || input.customerId !== undefined || input.engineerId !== undefined;
+      // a deactivated user's integration keys stop too (they acted with that user's authority)
+      if (input.active === false) await prisma.apiKey.updateMany({ where: { createdById: id, revokedAt: null }, data: { revokedAt: clock.now() } });
       return prisma.user.update({
         where: { id },
         data: {

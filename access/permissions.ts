@@ -101,10 +101,15 @@ export interface Principal {
   engineerId: string | null;
 }
 
-export function effectivePermissions(role: Role, scopes?: readonly Permission[] | null): ReadonlySet<Permission> {
+/**
+ * The role's permissions, narrowed to `scopes` when the key has any. Scopes that are not (or no
+ * longer) permissions of the role are dropped — a key whose scopes all became unknown gets nothing,
+ * never the whole role.
+ */
+export function effectivePermissions(role: Role, scopes?: readonly string[] | null): ReadonlySet<Permission> {
   const base = ROLE_PERMISSIONS[role];
   if (!scopes || scopes.length === 0) return base;
-  return new Set(scopes.filter((s) => base.has(s)));
+  return new Set([...base].filter((p) => scopes.includes(p)));
 }
 
 export const can = (p: Principal, permission: Permission): boolean => p.permissions.has(permission);

@@ -11,11 +11,29 @@
  *   asset_list       list filters forced to the caller's sites
  *   work_order_create a customer may only raise requests for their own assets (source customer, channel portal)
  *   notification_list / notification  an engineer sees only notifications addressed to them
+ *   attachment_delete :id is an attachment — the caller also needs the write permission of its owner
+ *                     (work order: work_orders:update and the order's row-level rule; asset: assets:write;
+ *                     knowledge article: knowledge:write), for every role
+ *   work_order_body   body.workOrderId is a work order — an engineer only their own (as work_order)
+ *   data_entity       :entity of CSV import/export — also needs the entity's own permission (import:
+ *                     assets:write, inventory:write, engineers:write; export: the matching :read), for every role
  * customer — customers may use the route at all (default: no, whatever the permission says).
  */
 import type { Permission } from './permissions.ts';
 
-export type Scope = 'work_order' | 'asset' | 'attachment' | 'engineer_self' | 'work_order_list' | 'asset_list' | 'work_order_create' | 'notification_list' | 'notification';
+export type Scope =
+  | 'work_order'
+  | 'asset'
+  | 'attachment'
+  | 'attachment_delete'
+  | 'engineer_self'
+  | 'work_order_list'
+  | 'asset_list'
+  | 'work_order_create'
+  | 'work_order_body'
+  | 'notification_list'
+  | 'notification'
+  | 'data_entity';
 
 export type RouteAccess = { public: true } | { authenticated: true } | { permission: Permission; scope?: Scope; customer?: boolean; self?: Permission };
 
@@ -121,7 +139,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'POST /dispatch/batch': P('work_orders:dispatch'),
   'GET /attachments/:id': P('work_orders:read', { scope: 'attachment', customer: true }),
   'GET /attachments/:id/content': P('work_orders:read', { scope: 'attachment', customer: true }),
-  'DELETE /attachments/:id': P('work_orders:update', { scope: 'attachment' }),
+  'DELETE /attachments/:id': P('work_orders:update', { scope: 'attachment_delete' }),
   'GET /alarms': P('alarms:read'),
   'POST /alarms/:id/acknowledge': P('alarms:ack'),
 
@@ -147,7 +165,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'DELETE /knowledge-articles/:id': P('knowledge:write'),
   'GET /knowledge-articles/:id/attachments': P('knowledge:read'),
   'POST /knowledge-articles/:id/attachments': P('knowledge:write'),
-  'POST /knowledge-articles/:id/used': P('work_orders:update'),
+  'POST /knowledge-articles/:id/used': P('work_orders:update', { scope: 'work_order_body' }),
 
   // inventory and purchasing
   'GET /parts': P('inventory:read'),
@@ -223,8 +241,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = Object.freeze
   'GET /outbox': P('webhooks:admin'),
 
   // CSV import / export (assets, parts, engineers)
-  'GET /export/:entity': P('data:export'),
-  'POST /import/:entity': P('data:import'),
+  'GET /export/:entity': P('data:export', { scope: 'data_entity' }),
+  'POST /import/:entity': P('data:import', { scope: 'data_entity' }),
 });
 
 /** Refuses routes under /docs too? No: the API description is public (it contains no data). */

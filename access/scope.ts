@@ -5,13 +5,14 @@
  */
 import type { Db } from '../platform/db/database.ts';
 import { AppError, notFound } from '../platform/errors.ts';
-import type { Principal } from './permissions.ts';
+import { can, type Permission, type Principal } from './permissions.ts';
 import type { RouteAccess, Scope } from './route-permissions.ts';
 
 /** Engineers and customers are restricted to their own rows; everybody else sees all. */
 export const isRestricted = (p: Principal): boolean => p.role === 'engineer' || p.role === 'customer';
 
 export interface ScopedRequest {
+  method?: string | undefined;
   params: Record<string, string | undefined>;
   query: Record<string, unknown>;
   body: unknown;
@@ -48,6 +49,24 @@ export function createScopeChecker(prisma: Db) {
     return n.subjectType === 'engineer' && n.subjectId === p.engineerId;
   }
 
+  /** Owner write permission for deleting an attachment (work-order files also follow the order's row rule). */
+  const OWNER_WRITE: Readonly<Record<string, Permission>> = { work_order: 'work_orders:update', asset: 'assets:write', knowledge_article: 'knowledge:write' };
+
+  async function checkAttachmentDelete(p: Principal, id: string): Promise<void> {
+    const a = await prisma.attachment.findUnique({ where: { id }, select: { ownerType: true, ownerId: true } });
+    if (!a) return; // the route answers 404
+    if (isRestricted(p) && !(await attachmentVisible(p, id))) throw notFound('Attachment', id);
+    const needed = OWNER_WRITE[a.ownerType];
+    if (!needed || !can(p, needed)) throw new AppError('forbidden', `role ${p.role} may not delete ${a.ownerType.replace('_', ' ')} attachments (needs ${needed ?? 'admin'})`);
+  }
+
+  /** CSV import/export: the entity's own permission on top of data:import / data:export. */
+  const DATA_ENTITY: Readonly<Record<string, { read: Permission; write: Permission }>> = {
+    assets: { read: 'assets:read', write: 'assets:write' },
+    parts: { read: 'inventory:read', write: 'inventory:write' },
+    engineers: { read: 'engineers:read', write: 'engineers:write' },
+  };
+
   return {
     /**
      * Enforces the route's row-level rule for restricted callers: throws not_found for rows that are
@@ -60,11 +79,29 @@ export function createScopeChecker(prisma: Db) {
         if (selfOnly && id !== p.engineerId) throw notFound('Engineer', id ?? '');
         return;
       }
+      if (scope === 'attachment_delete') {
+        if (id) await checkAttachmentDelete(p, id);
+        return;
+      }
+      if (scope === 'data_entity') {
+        const entity = req.params.entity ?? '';
+        const perms = DATA_ENTITY[entity];
+        if (!perms) return; // the schema refuses unknown entities
+        const needed = req.method === 'GET' ? perms.read : perms.write;
+        if (!can(p, needed)) throw new AppError('forbidden', `role ${p.role} may not ${req.method === 'GET' ? 'export' : 'import'} ${entity} (needs ${needed})`);
+        return;
+      }
       if (!isRestricted(p) || !scope) return;
       switch (scope) {
-        case 'work_order':
+        case 'work_order': {
           if (id && !(await workOrderVisible(p, id))) throw notFound('WorkOrder', id);
+          // engineers work their orders; giving one to somebody else is dispatch (they can decline)
+          const assignee = (req.body as { assigneeId?: unknown } | undefined)?.assigneeId;
+          if (p.role === 'engineer' && assignee !== undefined && assignee !== p.engineerId) {
+            throw new AppError('forbidden', 'engineers cannot assign orders to others; decline the order instead');
+          }
           return;
+        }
         case 'asset':
           if (id && !(await assetVisible(p, id))) throw notFound('Asset', id);
           return;
@@ -78,6 +115,11 @@ export function createScopeChecker(prisma: Db) {
           if (p.role === 'engineer') req.query.assigneeId = p.engineerId ?? '00000000-0000-0000-0000-000000000000';
           if (p.role === 'customer') req.query.customerId = p.customerId ?? '00000000-0000-0000-0000-000000000000';
           return;
+        case 'work_order_body': {
+          const woId = (req.body as { workOrderId?: unknown } | undefined)?.workOrderId;
+          if (typeof woId === 'string' && !(await workOrderVisible(p, woId))) throw notFound('WorkOrder', woId);
+          return;
+        }
         case 'asset_list':
           if (p.role === 'customer') req.query.customerId = p.customerId ?? '00000000-0000-0000-0000-000000000000';
           return;
@@ -92,6 +134,11 @@ export function createScopeChecker(prisma: Db) {
           const body = req.body as Record<string, unknown>;
           const assetId = typeof body.assetId === 'string' ? body.assetId : '';
           if (!(await assetVisible(p, assetId))) throw new AppError('validation', `asset ${assetId} does not exist`, { assetId });
+          // a project of another customer is refused like a missing one (their costs must not land on it)
+          if (typeof body.projectId === 'string') {
+            const project = await prisma.project.findUnique({ where: { id: body.projectId }, select: { customerId: true } });
+            if (!project || !p.customerId || project.customerId !== p.customerId) throw new AppError('validation', 'asset or project does not exist', { assetId, projectId: body.projectId });
+          }
           // a customer's request is always a customer request from the portal, with their priority only as a hint
           body.source = 'customer';
           body.channel = 'portal';

@@ -57,9 +57,20 @@ export function signPayload(secret: string, timestamp: number | string, body: st
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 
-/** Receiver side (and tests): constant-time check of an X-OM-Signature header. */
-export function verifySignature(secret: string, timestamp: number | string, body: string, header: string | undefined): boolean {
+/** How far X-OM-Timestamp may be from the receiver's clock by default (replay window). */
+export const SIGNATURE_TOLERANCE_S = 300;
+
+/**
+ * Receiver side (and tests): constant-time check of an X-OM-Signature header. With `freshness` the
+ * timestamp must also be within `toleranceS` (default 5 min) of `now`: a captured request replayed
+ * later is refused (deduplicate on X-OM-Event-Id for retries within the window).
+ */
+export function verifySignature(secret: string, timestamp: number | string, body: string, header: string | undefined, freshness?: { now: Date; toleranceS?: number }): boolean {
   if (!header) return false;
+  if (freshness) {
+    const ts = typeof timestamp === 'number' ? timestamp : /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : NaN;
+    if (!Number.isSafeInteger(ts) || Math.abs(freshness.now.getTime() / 1000 - ts) > (freshness.toleranceS ?? SIGNATURE_TOLERANCE_S)) return false;
+  }
   const expected = Buffer.from(signPayload(secret, timestamp, body));
   const got = Buffer.from(header);
   return expected.length === got.length && timingSafeEqual(expected, got);

@@ -49,6 +49,8 @@ export const IMPORT_MAX_BYTES = 5 * 1024 * 1024;
 export const IMPORT_MAX_ROWS = 10_000;
 /** At most this many errors are listed (errorCount has the total). */
 export const MAX_REPORTED_ERRORS = 1000;
+/** Most fields a record may have (the widest entity has far fewer columns): wider records are refused unread. */
+export const MAX_FIELDS = 200;
 const TX_OPTIONS = { maxWait: 10_000, timeout: 300_000 };
 /** Rows per INSERT statement. */
 const CHUNK = 1000;
@@ -571,10 +573,16 @@ export function createDataTransferService(deps: DataTransferDeps) {
   }
 
   async function importCsv(entity: Entity, body: string, opts: ImportOptions): Promise<ImportReport> {
-    const csv = parseCsv(body);
+    // bounded: a hostile file (millions of records, fields or malformed lines in IMPORT_MAX_BYTES) stops
+    // the parser at the first limit instead of being held in memory whole
+    const csv = parseCsv(body, { maxRecords: IMPORT_MAX_ROWS + 2, maxErrors: MAX_REPORTED_ERRORS - 1, maxFields: MAX_FIELDS });
     const rows = Math.max(0, csv.records.length - 1);
     let errors: RowError[] = csv.errors.map((e) => ({ row: e.line, column: null, value: null, message: e.message }));
-    if (rows > IMPORT_MAX_ROWS) errors.push({ row: csv.records[IMPORT_MAX_ROWS + 1]!.line, column: null, value: null, message: `at most ${IMPORT_MAX_ROWS} rows per file (this one has ${rows}); split it` });
+    if (rows > IMPORT_MAX_ROWS) {
+      errors.push({ row: csv.records[IMPORT_MAX_ROWS + 1]!.line, column: null, value: null, message: `at most ${IMPORT_MAX_ROWS} rows per file (this one has ${csv.truncated ? 'more' : rows}); split it` });
+    } else if (csv.truncated) {
+      errors.push({ row: csv.errors.at(-1)?.line ?? 1, column: null, value: null, message: `stopped reading after ${csv.errors.length} malformed records; fix them and import again` });
+    }
     let plan: Plan | undefined;
     if (errors.length === 0) {
       const file = typeRecords(entity, csv.records);

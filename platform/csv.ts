@@ -22,15 +22,26 @@ export interface CsvParseError {
 export interface CsvParseResult {
   records: CsvRecord[];
   errors: CsvParseError[];
+  /** Parsing stopped early at one of the limits (maxRecords, maxErrors): the rest of the input was not read. */
+  truncated?: boolean;
 }
 
 export interface CsvParseOptions {
   delimiter?: string;
+  /** Stop after this many records (a file known to be too long need not be held in memory whole). */
+  maxRecords?: number;
+  /** Stop after this many errors. */
+  maxErrors?: number;
+  /** A record with more fields is an error (and skipped) instead of being kept. */
+  maxFields?: number;
 }
 
 /** Parses CSV text. Keeps going after a malformed record (skipping the rest of its line) so every error is reported. */
 export function parseCsv(input: string, opts: CsvParseOptions = {}): CsvParseResult {
   const delimiter = opts.delimiter ?? ',';
+  const maxRecords = opts.maxRecords ?? Infinity;
+  const maxErrors = opts.maxErrors ?? Infinity;
+  const maxFields = opts.maxFields ?? Infinity;
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n') throw new Error(`invalid CSV delimiter ${JSON.stringify(delimiter)}`);
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const records: CsvRecord[] = [];
@@ -57,6 +68,7 @@ export function parseCsv(input: string, opts: CsvParseOptions = {}): CsvParseRes
   };
 
   while (i < n) {
+    if (records.length >= maxRecords || errors.length >= maxErrors) return { records, errors, truncated: true };
     const startLine = line;
     const fields: string[] = [];
     let quotedAny = false;
@@ -117,6 +129,12 @@ export function parseCsv(input: string, opts: CsvParseOptions = {}): CsvParseRes
         value = text.slice(start, i);
       }
       fields.push(value);
+      if (fields.length > maxFields) {
+        errors.push({ line: startLine, message: `more than ${maxFields} fields in one record` });
+        failed = true;
+        skipLine();
+        break;
+      }
       if (i >= n) break;
       if (text[i] === delimiter) {
         i++;

@@ -37,7 +37,7 @@ describe.skipIf(reason)(`access control on PostgreSQL ${reason ?? ''}`, () => {
   beforeAll(async () => {
     const t = await createTestDatabase(requireService('databaseUrl')!);
     drop = t.drop;
-    platform = await startTestPlatform({ DATABASE_URL: t.url, ROLES: 'api', AUTH_MODE: 'on', ADMIN_PASSWORD, SESSION_SECRET: 's'.repeat(40), LOGIN_MAX_FAILURES: '3' });
+    platform = await startTestPlatform({ DATABASE_URL: t.url, ROLES: 'api', AUTH_MODE: 'on', ADMIN_PASSWORD, SESSION_SECRET: 's'.repeat(40), LOGIN_MAX_FAILURES: '3', RATE_LIMIT_LOGIN_PER_MIN: '1000' });
     base = platform.apiUrl!;
     tokens.admin = (await login('admin', ADMIN_PASSWORD)).body.token;
     // two customers with a site and an asset each; two engineers
@@ -166,10 +166,80 @@ describe.skipIf(reason)(`access control on PostgreSQL ${reason ?? ''}`, () => {
     expect((await call('eng1', 'GET', `/work-orders/${ids.woB}`)).status).toBe(404);
     expect((await call('eng1', 'POST', `/work-orders/${ids.woB}/transitions`, { to: 'accepted' })).status).toBe(404);
     expect((await call('eng1', 'POST', `/work-orders/${ids.woA}/transitions`, { to: 'accepted' })).status).toBe(200);
+    // an engineer cannot hand their order to somebody else (that is dispatch; they can decline)
+    const handOver = await call<{ code: string }>('eng1', 'POST', `/work-orders/${ids.woA}/transitions`, { to: 'en_route', assigneeId: ids.eng2 });
+    expect(handOver.status).toBe(403);
+    expect((await call<{ assigneeId: string }>('admin', 'GET', `/work-orders/${ids.woA}`)).body.assigneeId).toBe(ids.eng1);
     expect((await call('eng1', 'PUT', `/engineers/${ids.eng1}/location`, { lat: 31.2, lon: 121.5 })).status).toBe(200);
     expect((await call('eng1', 'PUT', `/engineers/${ids.eng2}/location`, { lat: 31.2, lon: 121.5 })).status).toBe(404);
     const me = await call<{ role: string; engineerId: string }>('eng1', 'GET', '/auth/me');
     expect(me.body).toMatchObject({ role: 'engineer', engineerId: ids.eng1 });
+  });
+
+  it('a burst of concurrent wrong passwords gets at most LOGIN_MAX_FAILURES guesses checked, then the lock', async () => {
+    expect((await call('admin', 'POST', '/users', { username: 'burst', displayName: 'burst', password: 'burst-password-1', role: 'manager' })).status).toBe(201);
+    const burst = await Promise.all(Array.from({ length: 12 }, () => login('burst', 'wrong-password')));
+    const messages = burst.map((r) => (r.body as unknown as { message: string }).message);
+    expect(burst.every((r) => r.status === 401)).toBe(true);
+    // only the attempts that got a number within the limit had their password checked
+    expect(messages.filter((m) => m === 'invalid username or password').length).toBeLessThanOrEqual(3);
+    const after = await login('burst', 'burst-password-1');
+    expect(after.status).toBe(401);
+    expect((after.body as unknown as { message: string }).message).toMatch(/too many failed logins/);
+  });
+
+  it('deleting an attachment needs the write permission of its owner, not only work_orders:update', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+    const upload = async (path: string): Promise<string> => {
+      const res = await fetch(`${base}${path}?fileName=f.pdf`, { method: 'POST', headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/pdf' }, body: pdf });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const assetDoc = await upload(`/assets/${ids.assetA}/documents`);
+    const article = await call<{ id: string }>('admin', 'POST', '/knowledge-articles', { title: 'Impeller worn', solution: 'replace impeller' });
+    expect(article.status).toBe(201);
+    ids.article = article.body.id;
+    const kbFile = await upload(`/knowledge-articles/${article.body.id}/attachments`);
+    const woFileA = await upload(`/work-orders/${ids.woA}/attachments`);
+    const woFileB = await upload(`/work-orders/${ids.woB}/attachments`);
+    expect((await call('eng1', 'DELETE', `/attachments/${assetDoc}`)).status).toBe(403); // no assets:write
+    expect((await call('dispatcher', 'DELETE', `/attachments/${assetDoc}`)).status).toBe(403);
+    expect((await call('dispatcher', 'DELETE', `/attachments/${kbFile}`)).status).toBe(403); // no knowledge:write
+    expect((await call('eng1', 'DELETE', `/attachments/${woFileB}`)).status).toBe(404); // not their order
+    expect((await call('eng1', 'DELETE', `/attachments/${woFileA}`)).status).toBe(204);
+    expect((await call('planner', 'DELETE', `/attachments/${assetDoc}`)).status).toBe(403); // planners lack work_orders:update
+    expect((await call('admin', 'DELETE', `/attachments/${assetDoc}`)).status).toBe(204);
+    expect((await call('admin', 'GET', `/attachments/${kbFile}`)).status).toBe(200);
+  });
+
+  it('an engineer cannot write on another engineer’s order through a route keyed by something else', async () => {
+    const foreign = await call('eng2', 'POST', `/knowledge-articles/${ids.article}/used`, { workOrderId: ids.woA });
+    expect(foreign.status).toBe(404);
+    const logs = await call<{ note: string | null }[] | { items: { note: string | null }[] }>('admin', 'GET', `/work-orders/${ids.woA}/work-logs`);
+    expect(JSON.stringify(logs.body)).not.toContain('used knowledge article');
+    expect((await call('eng1', 'POST', `/knowledge-articles/${ids.article}/used`, { workOrderId: ids.woA })).status).toBe(200);
+  });
+
+  it('CSV import/export also needs the entity’s own permission (a planner cannot rewrite engineers)', async () => {
+    const csvBody = 'code,name,active,hourlyRate\r\nE2,Engineer 2,false,1\r\n';
+    const imp = async (who: string, entity: string) =>
+      (await fetch(`${base}/import/${entity}?mode=upsert`, { method: 'POST', headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'text/csv' }, body: csvBody })).status;
+    expect(await imp('planner', 'engineers')).toBe(403);
+    expect((await call<{ active: boolean }>('admin', 'GET', `/engineers/${ids.eng2}`)).body.active).toBe(true);
+    const exp = async (who: string, entity: string) => (await fetch(`${base}/export/${entity}`, { headers: { authorization: `Bearer ${tokens[who]}` } })).status;
+    expect(await exp('planner', 'engineers')).toBe(200); // planners read engineers
+    expect(await exp('planner', 'parts')).toBe(200);
+    expect(await imp('admin', 'engineers')).toBe(200);
+  });
+
+  it('a customer cannot hang their request on another customer’s project', async () => {
+    const projectB = await call<{ id: string }>('admin', 'POST', '/projects', { code: 'PRJ-B', name: 'B retrofit', customerId: ids.customerB });
+    const projectA = await call<{ id: string }>('admin', 'POST', '/projects', { code: 'PRJ-A', name: 'A retrofit', customerId: ids.customerA });
+    expect(projectB.status).toBe(201);
+    expect((await call('custA', 'POST', '/work-orders', { title: 'x', assetId: ids.assetA, projectId: projectB.body.id })).status).toBe(400);
+    const own = await call<{ projectId: string }>('custA', 'POST', '/work-orders', { title: 'x', assetId: ids.assetA, projectId: projectA.body.id });
+    expect(own.status).toBe(201);
+    expect(own.body.projectId).toBe(projectA.body.id);
   });
 
   it('API keys: shown once, narrowed by scopes, revocable', async () => {

@@ -306,6 +306,14 @@ describe.skipIf(reason)(`CSV import/export on PostgreSQL ${reason ?? ''}`, () =>
     const tooMany = await importCsv<ErrBody>('parts', manyRows);
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.details!.errors).toEqual([{ row: IMPORT_MAX_ROWS + 2, column: null, value: null, message: expect.stringMatching(/at most 10000 rows/) }]);
+    // hostile files within the byte limit are refused with a bounded report, not parsed whole
+    const wide = await importCsv<ErrBody>('parts', `${'x,'.repeat(2_000_000)}x\r\n`);
+    expect(wide.status).toBe(400);
+    expect(wide.body.details).toMatchObject({ errorCount: 1, errors: [{ row: 1, message: expect.stringMatching(/more than 200 fields/) }] });
+    const malformed = await importCsv<ErrBody>('parts', 'a"b\n'.repeat(1_000_000));
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.details!.errorCount).toBe(1000);
+    expect(malformed.body.details!.errors.some((e) => /stopped reading after 999 malformed records/.test(e.message))).toBe(true);
     expect((await importCsv('widgets', 'code\r\n')).status).toBe(400);
     // JSON routes still parse JSON
     expect((await api(base, 'POST', '/parts', { code: 'P-JSON', name: 'json still works' })).status).toBe(201);

@@ -63,4 +63,9 @@ describe('roles', () => {
     expect([...effectivePermissions('planner', ['rules:read', 'users:admin'])]).toEqual(['rules:read']);
     expect(effectivePermissions('planner', [])).toBe(ROLE_PERMISSIONS.planner);
   });
+
+  it('a key whose scopes are all unknown (e.g. a renamed permission) gets nothing, not the whole role', () => {
+    expect([...effectivePermissions('admin', ['legacy:everything'])]).toEqual([]);
+    expect([...effectivePermissions('planner', ['legacy:thing', 'rules:read'])]).toEqual(['rules:read']);
+  });
 });

@@ -104,4 +104,17 @@ describe('writeCsv', () => {
   it('a parsed file has as many records as written rows', () => {
     expect(fieldsOf(writeCsv([['a'], ['b\nc'], ['d']]))).toHaveLength(3);
   });
+
+  it('stops at the limits instead of holding a hostile file in memory', () => {
+    const many = parseCsv('a\n'.repeat(100), { maxRecords: 10 });
+    expect(many.records).toHaveLength(10);
+    expect(many.truncated).toBe(true);
+    const bad = parseCsv('a"b\n'.repeat(100), { maxErrors: 5 });
+    expect(bad.errors).toHaveLength(5);
+    expect(bad.truncated).toBe(true);
+    const wide = parseCsv(`${'x,'.repeat(50)}x\na,b\n`, { maxFields: 20 });
+    expect(wide.errors).toEqual([{ line: 1, message: 'more than 20 fields in one record' }]);
+    expect(wide.records.map((r) => r.fields)).toEqual([['a', 'b']]);
+    expect(parseCsv('a,b\n1,2\n', { maxRecords: 2, maxErrors: 1, maxFields: 2 })).toEqual({ records: [{ line: 1, fields: ['a', 'b'] }, { line: 2, fields: ['1', '2'] }], errors: [] });
+  });
 });

@@ -41,6 +41,13 @@ describe('json signature', () => {
     expect(verifySignature('other-secret-value', 1700000000, '{"a":1}', sig)).toBe(false);
     expect(verifySignature('s3cret-s3cret-s3cret', 1700000000, '{"a":1}', sig.slice(0, -1))).toBe(false);
     expect(verifySignature('s3cret-s3cret-s3cret', 1700000000, '{"a":1}', undefined)).toBe(false);
+    // replay protection: with the receiver's clock, a stale (or far-future) timestamp is refused
+    const at = (s: number) => ({ now: new Date((1700000000 + s) * 1000) });
+    expect(verifySignature('s3cret-s3cret-s3cret', 1700000000, '{"a":1}', sig, at(299))).toBe(true);
+    expect(verifySignature('s3cret-s3cret-s3cret', '1700000000', '{"a":1}', sig, at(-299))).toBe(true);
+    expect(verifySignature('s3cret-s3cret-s3cret', 1700000000, '{"a":1}', sig, at(301))).toBe(false);
+    expect(verifySignature('s3cret-s3cret-s3cret', 1700000000, '{"a":1}', sig, { ...at(3600), toleranceS: 7200 })).toBe(true);
+    expect(verifySignature('s3cret-s3cret-s3cret', '1700000000.0', '{"a":1}', sig, at(0))).toBe(false);
   });
 });
 
