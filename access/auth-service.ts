@@ -125,14 +125,18 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
       }
       const lockedMessage = (until: Date) => `too many failed logins; try again after ${until.toISOString()}`;
       if (user.lockedUntil && user.lockedUntil > now) throw new AppError('unauthenticated', lockedMessage(user.lockedUntil));
+      // an expired lock gives a fresh allowance, once (the conditional update wins for one request)
+      if (user.lockedUntil) await prisma.user.updateMany({ where: { id: user.id, lockedUntil: user.lockedUntil }, data: { failedLogins: 0, lockedUntil: null } });
       // the attempt is counted (atomically) before the password is checked: concurrent guesses each get
-      // their own number, so a burst cannot have more than maxFailedLogins passwords tried
+      // their own number, so a burst cannot have more than maxFailedLogins passwords tried. The counter
+      // is not reset by the lock (a reset would hand racing requests new low numbers), only by a
+      // successful login, an expired lock or an admin's password reset.
       const attemptNo = (await prisma.user.update({ where: { id: user.id }, data: { failedLogins: { increment: 1 } }, select: { failedLogins: true } })).failedLogins;
       const lock = async (): Promise<Date> => {
         const until = new Date(now.getTime() + options.lockMinutes * 60_000);
-        await prisma.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: until } });
-        log.warn({ user: user.username }, 'account locked after repeated failed logins');
-        return until;
+        const set = await prisma.user.updateMany({ where: { id: user.id, OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }] }, data: { lockedUntil: until } });
+        if (set.count === 1) log.warn({ user: user.username }, 'account locked after repeated failed logins');
+        return (await prisma.user.findUnique({ where: { id: user.id }, select: { lockedUntil: true } }))?.lockedUntil ?? until;
       };
       if (attemptNo > options.maxFailedLogins) throw new AppError('unauthenticated', lockedMessage(await lock()));
       const ok = await verifySecret(password, user.passwordHash);
