@@ -25,7 +25,7 @@ export const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' 
 export const Timestamp = Type.String({ format: 'date-time' });
 /** Response side: a Date, serialised as ISO-8601. */
 export const TimestampOut = Type.Unsafe<Date>({ type: 'string', format: 'date-time' });
-const Nullable = <T extends TSchema>(s: T, options?: { description?: string }) => Type.Union([s, Type.Null()], options);
+export const Nullable = <T extends TSchema>(s: T, options?: { description?: string }) => Type.Union([s, Type.Null()], options);
 
 export const Paging = {
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),

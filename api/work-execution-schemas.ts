@@ -1,8 +1,6 @@
 /** TypeBox schemas of the work-execution routes: attachments, work logs, fault codes, knowledge base, signatures. */
-import { Type, type TSchema } from 'typebox';
-import { TimestampOut, Uuid } from './schemas.ts';
-
-const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+import { Type } from 'typebox';
+import { Nullable, TimestampOut, Uuid } from './schemas.ts';
 
 export const AttachmentSchema = Type.Object({
   id: Uuid,

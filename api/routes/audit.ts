@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { errorResponses, Page, Paging, TimestampOut } from '../schemas.ts';
+import { errorResponses, Nullable, Page, Paging, TimestampOut } from '../schemas.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 const AuditSchema = Type.Object({
   id: Type.String(),
   at: TimestampOut,

@@ -2,9 +2,8 @@ import { Type } from 'typebox';
 import { PERMISSIONS, ROLES, type Permission, type Role } from '../../access/permissions.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { errorResponses, IdParams, TimestampOut, Uuid } from '../schemas.ts';
+import { errorResponses, IdParams, Nullable, TimestampOut, Uuid } from '../schemas.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 const ROLE = Type.Unsafe<Role>({ type: 'string', enum: [...ROLES] });
 const PERMISSION = Type.Unsafe<Permission>({ type: 'string', enum: [...PERMISSIONS] });
 const UserSchema = Type.Object({

@@ -1,8 +1,7 @@
 /** TypeBox schemas and views for customers, contracts, projects, priority rules, surveys and costs. */
-import { Type, type TSchema } from 'typebox';
-import { Code, DateOnly, PRIORITY, SEVERITY, TimestampOut, Uuid, WO_SOURCE } from '../schemas.ts';
+import { Type } from 'typebox';
+import { Code, DateOnly, Nullable, PRIORITY, SEVERITY, TimestampOut, Uuid, WO_SOURCE } from '../schemas.ts';
 
-const Nullable = <T extends TSchema>(s: T, options?: { description?: string }) => Type.Union([s, Type.Null()], options);
 const Money = Type.Number({ minimum: 0, maximum: 999_999_999_999, description: 'amount, 2 decimals' });
 const dateOnly = (d: Date | null): string | null => (d ? d.toISOString().slice(0, 10) : null);
 const decimal = (d: { toNumber(): number } | null): number | null => (d ? d.toNumber() : null);

@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { errorResponses, IdParams, TimestampOut, Uuid } from '../schemas.ts';
+import { errorResponses, IdParams, Nullable, TimestampOut, Uuid } from '../schemas.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 const Credential = Type.Object({
   id: Uuid,
   username: Type.String(),

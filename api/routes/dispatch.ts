@@ -1,9 +1,8 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { errorResponses, IdParams, TimestampOut, Uuid, WorkOrderSchema } from '../schemas.ts';
+import { errorResponses, IdParams, Nullable, TimestampOut, Uuid, WorkOrderSchema } from '../schemas.ts';
 import { workOrderView } from '../views.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 const SkillIn = Type.Union([
   Type.String({ minLength: 1, maxLength: 64 }),
   Type.Object({ skill: Type.String({ minLength: 1, maxLength: 64 }), level: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })) }, { additionalProperties: false }),

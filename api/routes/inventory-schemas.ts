@@ -1,8 +1,7 @@
 /** JSON schemas (TypeBox) of the inventory, work-order parts, purchasing and stock-report routes. */
-import { Type, type TSchema } from 'typebox';
-import { Code, LEDGER_KIND, PR_STATUS, Timestamp, TimestampOut, Uuid, WAREHOUSE_KIND } from '../schemas.ts';
+import { Type } from 'typebox';
+import { Code, LEDGER_KIND, Nullable, PR_STATUS, Timestamp, TimestampOut, Uuid, WAREHOUSE_KIND } from '../schemas.ts';
 
-const Nullable = <T extends TSchema>(s: T, options?: { description?: string }) => Type.Union([s, Type.Null()], options);
 const Qty = (description?: string) => Type.Integer({ minimum: 1, maximum: 1_000_000_000, ...(description ? { description } : {}) });
 const Money = (description?: string) => Type.Number({ minimum: 0, maximum: 9_999_999_999, ...(description ? { description } : {}) });
 const Actor = Type.Optional(Type.String({ maxLength: 200 }));

@@ -1,8 +1,7 @@
 /** TypeBox schemas of the PM-plan and checklist routes (requests and responses). */
 import { Type, type TOptional, type TSchema } from 'typebox';
-import { DateOnly, PRIORITY, Timestamp, TimestampOut, Uuid } from '../schemas.ts';
+import { DateOnly, Nullable, PRIORITY, Timestamp, TimestampOut, Uuid } from '../schemas.ts';
 
-const Nullable = <T extends TSchema>(s: T, options?: { description?: string }) => Type.Union([s, Type.Null()], options);
 const optional = <T extends Record<string, TSchema>>(o: T) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof T]: TOptional<T[K]> };
 
 // ── PM plans ──────────────────────────────────────────────────────────────────────────────────

@@ -1,10 +1,9 @@
 import { Type } from 'typebox';
 import type { ApiApp, ApiDeps } from '../server.ts';
-import { errorResponses, IdParams, Page, Paging, TimestampOut, Uuid } from '../schemas.ts';
+import { errorResponses, IdParams, Nullable, Page, Paging, TimestampOut, Uuid } from '../schemas.ts';
 import { EVENT_TYPES } from '../../integrations/outbox.ts';
 
 const tags = ['webhooks'];
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) => Type.Union([s, Type.Null()]);
 
 const FORMAT = Type.Union([Type.Literal('json'), Type.Literal('dingtalk'), Type.Literal('wecom')], {
   description: 'json: {id, type, occurredAt, data} signed with X-OM-Signature; dingtalk / wecom: robot markdown messages',
