@@ -115,17 +115,30 @@ export function createDispatchService(deps: DispatchDeps) {
     await prisma.dispatchLog.create({ data: { kind, workOrderId, engineerId, details: details as Prisma.InputJsonValue, score, actor: actor ?? null, at: clock.now() } });
   }
 
-  async function tell(engineerId: string, type: EngineerMessage['type'], order: { id: string; number: number; title: string; priority: string; assetCode: string }): Promise<void> {
+  type OrderRef = { id: string; number: number; title: string; priority: string; assetCode: string };
+  /** The message an engineer gets (MQTT and the notification payload), and its notification title. */
+  const messageOf = (type: EngineerMessage['type'], order: OrderRef, at: Date): EngineerMessage => ({
+    type,
+    workOrderId: order.id,
+    number: order.number,
+    title: order.title,
+    priority: order.priority,
+    assetCode: order.assetCode,
+    at: at.toISOString(),
+  });
+  const noticeTitle = (type: EngineerMessage['type'], order: OrderRef): string => `${type === 'assigned' ? 'Assigned' : 'Withdrawn'}: WO #${order.number} ${order.title}`;
+
+  async function tell(engineerId: string, type: EngineerMessage['type'], order: OrderRef): Promise<void> {
     const e = await prisma.engineer.findUnique({ where: { id: engineerId }, select: { code: true } });
     if (!e) return;
     const at = clock.now();
-    const message: EngineerMessage = { type, workOrderId: order.id, number: order.number, title: order.title, priority: order.priority, assetCode: order.assetCode, at: at.toISOString() };
+    const message = messageOf(type, order, at);
     await notifications.notify({
       kind: type === 'assigned' ? 'work_order_assigned' : 'work_order_withdrawn',
       subjectType: 'engineer',
       subjectId: engineerId,
       dedupeKey: `${type}:${order.id}:${engineerId}:${at.getTime()}`,
-      title: `${type === 'assigned' ? 'Assigned' : 'Withdrawn'}: WO #${order.number} ${order.title}`,
+      title: noticeTitle(type, order),
       payload: message as unknown as Record<string, unknown>,
     });
     try {
@@ -134,16 +147,6 @@ export function createDispatchService(deps: DispatchDeps) {
       log.warn({ err, engineer: e.code }, 'engineer notification publish failed');
     }
   }
-
-  const assignedMessage = (order: LoadedOrder, at: Date): EngineerMessage => ({
-    type: 'assigned',
-    workOrderId: order.id,
-    number: order.number,
-    title: order.title,
-    priority: order.priority,
-    assetCode: order.assetCode,
-    at: at.toISOString(),
-  });
 
   /** Batch dispatch log: one INSERT … SELECT unnest() for all rows. */
   async function insertBatchLog(tx: DbTx, rows: PlannedAssignment[], actor: string | null, at: Date): Promise<void> {
@@ -162,7 +165,7 @@ export function createDispatchService(deps: DispatchDeps) {
       INSERT INTO notifications (id, kind, subject_type, subject_id, dedupe_key, title, payload, created_at)
       SELECT gen_random_uuid()::text, 'work_order_assigned', 'engineer', e, k, t, p::jsonb, (${at.toISOString()}::timestamptz AT TIME ZONE 'UTC')
         FROM unnest(${items.map((i) => i.engineerId)}::text[], ${items.map((i) => `assigned:${i.order.id}:${i.engineerId}:${at.getTime()}`)}::text[],
-                    ${items.map((i) => `Assigned: WO #${i.order.number} ${i.order.title}`)}::text[], ${items.map((i) => JSON.stringify(assignedMessage(i.order, at)))}::text[]) AS x(e, k, t, p)
+                    ${items.map((i) => noticeTitle('assigned', i.order))}::text[], ${items.map((i) => JSON.stringify(messageOf('assigned', i.order, at)))}::text[]) AS x(e, k, t, p)
       ON CONFLICT (dedupe_key) DO NOTHING`;
   }
 
@@ -174,7 +177,7 @@ export function createDispatchService(deps: DispatchDeps) {
     for (const { engineerId, order } of items) {
       const code = codes.get(engineerId);
       try {
-        if (code) deps.publish(code, assignedMessage(order, at));
+        if (code) deps.publish(code, messageOf('assigned', order, at));
       } catch (err) {
         log.warn({ err, engineer: code }, 'engineer notification publish failed');
       }

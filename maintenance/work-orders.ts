@@ -413,7 +413,7 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
       if (pairs.length === 0) return { assigned: [], skipped: [] };
       const now = clock.now();
       const nowIso = now.toISOString();
-      const assigned = await prisma.$transaction(
+      const ctxs = await prisma.$transaction(
         async (tx) => {
           const values = Prisma.join(pairs.map((p) => Prisma.sql`(${p.workOrderId}, ${p.engineerId})`));
           const rows = await tx.$queryRaw<{ id: string; asset_id: string; source: Source; contract_id: string | null; assignee_id: string }[]>`
@@ -435,21 +435,20 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
             if (h.onTransitionMany) await h.onTransitionMany(tx, ctxs);
             else if (h.onTransition) for (const ctx of ctxs) await h.onTransition(tx, ctx);
           }
-          return rows;
+          return ctxs;
         },
         { timeout: 60_000 },
       );
-      for (const r of assigned) {
-        const ctx: TransitionContext = { id: r.id, from: 'open', to: 'assigned', assetId: r.asset_id, source: r.source, contractId: r.contract_id, actor: opts.actor, at: now, assigneeId: r.assignee_id };
+      for (const ctx of ctxs) {
         for (const h of hooks) {
           try {
             await h.afterTransition?.(ctx);
           } catch (err) {
-            log.warn({ err, workOrder: r.id }, 'after-transition hook failed');
+            log.warn({ err, workOrder: ctx.id }, 'after-transition hook failed');
           }
         }
       }
-      const done = new Set(assigned.map((r) => r.id));
+      const done = new Set(ctxs.map((c) => c.id));
       log.info({ assigned: done.size, skipped: pairs.length - done.size }, 'work orders assigned in bulk');
       return { assigned: [...done], skipped: pairs.filter((p) => !done.has(p.workOrderId)).map((p) => p.workOrderId) };
     },
