@@ -193,6 +193,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       sessionTtlSeconds: config.sessionTtlS,
       maxFailedLogins: config.loginMaxFailures,
       lockMinutes: config.loginLockMinutes,
+      cacheMs: config.authCacheMs,
     },
   });
   const audit = createAuditService({ prisma: db.prisma, clock, logger });

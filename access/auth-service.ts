@@ -18,6 +18,8 @@ export interface AuthOptions {
   sessionTtlSeconds: number;
   maxFailedLogins: number;
   lockMinutes: number;
+  /** Reuse a key/user row read for authentication this long (0 = read on every request). */
+  cacheMs?: number;
 }
 
 export const userSelect = {
@@ -48,6 +50,11 @@ export const apiKeySelect = {
   revokedAt: true,
   lastUsedAt: true,
 } satisfies Prisma.ApiKeySelect;
+
+const apiKeyAuthSelect = { ...apiKeySelect, secretHash: true } satisfies Prisma.ApiKeySelect;
+type ApiKeyAuthRow = Prisma.ApiKeyGetPayload<{ select: typeof apiKeyAuthSelect }>;
+const userAuthSelect = { id: true, displayName: true, role: true, customerId: true, engineerId: true, active: true, sessionsValidAfter: true } satisfies Prisma.UserSelect;
+type UserAuthRow = Prisma.UserGetPayload<{ select: typeof userAuthSelect }>;
 
 const MIN_PASSWORD = 10;
 const BAD_LOGIN = 'invalid username or password';
@@ -83,6 +90,35 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
       if (!(await prisma.engineer.findUnique({ where: { id: engineerId }, select: { id: true } }))) throw new AppError('validation', `engineer ${engineerId} does not exist`);
     } else if (engineerId) throw new AppError('validation', 'engineerId is only for role engineer');
   }
+
+  // Authentication runs on every request; its database read is cached briefly per key prefix / user id.
+  // Every change to users or keys made through this service drops the entries it affects at once, so
+  // only changes made through another instance wait up to cacheMs. Bounded: cleared when it grows large.
+  const cacheMs = options.cacheMs ?? 0;
+  const keyCache = new Map<string, { row: ApiKeyAuthRow | null; until: number }>();
+  const userCache = new Map<string, { row: UserAuthRow | null; until: number }>();
+  // bumped by every change: a read that started before a change is not cached after it
+  let epoch = 0;
+  async function cached<R>(cache: Map<string, { row: R | null; until: number }>, id: string, now: number, read: () => Promise<R | null>): Promise<R | null> {
+    const hit = cacheMs > 0 ? cache.get(id) : undefined;
+    if (hit && hit.until > now) return hit.row;
+    const readEpoch = epoch;
+    const row = await read();
+    if (cacheMs > 0 && readEpoch === epoch) {
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(id, { row, until: now + cacheMs });
+    }
+    return row;
+  }
+  const forgetKeys = (): void => {
+    epoch++;
+    keyCache.clear();
+  };
+  const forgetUser = (id: string): void => {
+    epoch++;
+    userCache.delete(id);
+    keyCache.clear(); // keys created by the user may have been revoked with it
+  };
 
   const principalOf = (
     kind: Principal['kind'],
@@ -153,6 +189,7 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
     /** Ends every session of the user (tokens issued before now stop working). */
     async logoutEverywhere(userId: string): Promise<void> {
       await prisma.user.update({ where: { id: userId }, data: { sessionsValidAfter: clock.now() } });
+      forgetUser(userId);
     },
 
     /** Principal from `Authorization: Bearer <session>` or an API key (`X-API-Key` / `Authorization: ApiKey …`); null = anonymous. */
@@ -164,20 +201,23 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
       if (apiKey) {
         const m = /^omk_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{20,})$/.exec(apiKey);
         if (!m) throw new AppError('unauthenticated', 'invalid API key');
-        const row = await prisma.apiKey.findUnique({ where: { prefix: m[1]! }, select: { ...apiKeySelect, secretHash: true } });
+        const row = await cached(keyCache, m[1]!, now.getTime(), () => prisma.apiKey.findUnique({ where: { prefix: m[1]! }, select: apiKeyAuthSelect }));
         const given = Buffer.from(sha256Hex(m[2]!), 'hex');
         if (!row || !timingSafeEqual(given, Buffer.from(row.secretHash, 'hex')) || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) {
           throw new AppError('unauthenticated', 'invalid API key');
         }
         // last use at most once a minute per key
-        if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) void prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => undefined);
+        if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+          row.lastUsedAt = now; // also in the cached row: one write a minute, not one per cache miss
+          void prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } }).catch(() => undefined);
+        }
         return principalOf('api_key', { id: row.id, name: row.name, role: row.role, customerId: row.customerId, engineerId: row.engineerId }, row.scopes);
       }
       const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
       if (!bearer) return null;
       const v = verifySession(bearer, options.sessionSecret, now);
       if (!v.ok) throw new AppError('unauthenticated', v.reason === 'expired' ? 'session expired; log in again' : 'invalid session token');
-      const user = await prisma.user.findUnique({ where: { id: v.claims.sub }, select: { id: true, displayName: true, role: true, customerId: true, engineerId: true, active: true, sessionsValidAfter: true } });
+      const user = await cached(userCache, v.claims.sub, now.getTime(), () => prisma.user.findUnique({ where: { id: v.claims.sub }, select: userAuthSelect }));
       if (!user || !user.active || user.sessionsValidAfter.getTime() > v.claims.iatMs) throw new AppError('unauthenticated', 'session ended; log in again');
       return principalOf('user', { id: user.id, name: user.displayName, role: user.role, customerId: user.customerId, engineerId: user.engineerId });
     },
@@ -216,7 +256,7 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
       const endSessions = input.password !== undefined || input.role !== undefined || input.active === false || input.customerId !== undefined || input.engineerId !== undefined;
       // a deactivated user's integration keys stop too (they acted with that user's authority)
       if (input.active === false) await prisma.apiKey.updateMany({ where: { createdById: id, revokedAt: null }, data: { revokedAt: clock.now() } });
-      return prisma.user.update({
+      const updated = await prisma.user.update({
         where: { id },
         data: {
           ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
@@ -230,6 +270,8 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
         },
         select: userSelect,
       });
+      forgetUser(id);
+      return updated;
     },
 
     listUsers: () => prisma.user.findMany({ select: userSelect, orderBy: { username: 'asc' } }),
@@ -257,6 +299,7 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
         },
         select: apiKeySelect,
       });
+      forgetKeys(); // a lookup of this prefix before it existed may be cached as unknown
       return { ...row, key: `omk_${prefix}_${secret}` };
     },
 
@@ -264,6 +307,7 @@ export function createAuthService(deps: { prisma: Db; clock: Clock; logger: Logg
 
     async revokeApiKey(id: string) {
       const r = await prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: clock.now() } });
+      forgetKeys();
       if (r.count === 0 && !(await prisma.apiKey.findUnique({ where: { id }, select: { id: true } }))) throw notFound('ApiKey', id);
       return prisma.apiKey.findUniqueOrThrow({ where: { id }, select: apiKeySelect });
     },

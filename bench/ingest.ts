@@ -17,7 +17,7 @@
  *     then verify with InfluxQL count() that InfluxDB holds exactly N points.
  * Figures are printed as measured, beside the target; nothing here passes or fails.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -37,7 +37,8 @@ import { loadConfig } from '../platform/config.ts';
 import { startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
 import type { ProbeChildMessage, ProbeJob, ProbeParentMessage, ProbeReport } from './probe.ts';
-import type { ChildMessage, ParentMessage, PublisherJob, PublisherReport } from './publisher.ts';
+import { machine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
+import type { PublisherJob, PublisherReport } from './publisher.ts';
 
 // ---------------------------------------------------------------------------
 // options
@@ -259,50 +260,15 @@ function cpuDelta(before: Record<string, number>, after: Record<string, number>)
   return out;
 }
 
-function tsxImport(): string {
-  try {
-    return import.meta.resolve('tsx');
-  } catch {
-    return 'tsx';
-  }
-}
-
-/** Forks bench/publisher.ts, connects it, returns `go()` (resolves with its report). */
-async function startPublisher(job: PublisherJob, label: string): Promise<{ go(): Promise<PublisherReport>; child: ChildProcess }> {
-  const execArgv = ['--import', tsxImport()];
-  if (opts.cpuProfDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `publisher-${label}.cpuprofile`);
-  const child = fork(fileURLToPath(new URL('./publisher.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let report: ((r: PublisherReport) => void) | undefined;
-  let fail: ((e: Error) => void) | undefined;
-  const done = new Promise<PublisherReport>((resolve, reject) => {
-    report = resolve;
-    fail = reject;
-  });
-  done.catch(() => undefined);
-  let ready: () => void = () => undefined;
-  const readyP = new Promise<void>((r) => (ready = r));
-  child.on('message', (m: ChildMessage) => {
-    if (m.type === 'ready') ready();
-    else if (m.type === 'done') {
-      const { type: _t, ...r } = m;
-      report?.(r);
-    } else if (m.type === 'error') fail?.(new Error(`publisher (${label}): ${m.message}`));
-  });
-  child.once('exit', (code, signal) => fail?.(new Error(`publisher (${label}) exited (code ${code}, signal ${signal}) before reporting`)));
-  const send = (m: ParentMessage): void => void child.send(m);
-  send({ type: 'run', ...job });
-  await Promise.race([readyP, done.then(() => undefined)]);
-  return {
-    child,
-    go: async () => {
-      send({ type: 'go' });
-      const r = await done;
-      send({ type: 'exit' });
-      return r;
+function startPublisher(job: PublisherJob, label: string): ReturnType<typeof startHarnessPublisher> {
+  const execArgv = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `publisher-${label}.cpuprofile`] : [];
+  return startHarnessPublisher(job, label, {
+    execArgv,
+    onChild: (child) => {
+      children.add(child);
+      child.once('exit', () => children.delete(child));
     },
-  };
+  });
 }
 
 interface ProbeHandle {
@@ -836,29 +802,6 @@ async function runPipeline(databaseUrl: string, influxUrl: string): Promise<Pipe
 const fmt = (v: number | null | undefined, digits = 0): string =>
   v === null || v === undefined ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-function gitRevision(): string {
-  try {
-    const cwd = fileURLToPath(new URL('..', import.meta.url));
-    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
-    return `${rev}${dirty ? '+uncommitted changes' : ''}`;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function machine(): Record<string, unknown> {
-  const cpus = os.cpus();
-  return {
-    revision: gitRevision(),
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    memGiB: round(os.totalmem() / 2 ** 30, 1),
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()} ${os.release()}`,
-  };
-}
-
 function printHuman(m: Record<string, unknown>, p: PipelineResult | undefined, raw: RawResult | undefined): void {
   const L = (label: string, value: string, note = ''): void => console.log(`  ${label.padEnd(34)} ${value.padStart(14)}  ${note}`);
   console.log(`\nIngest benchmark — ${fmt(opts.messages)} readings × ${FIELDS_PER_MESSAGE} fields, ${opts.assets} assets, ${opts.connections} publisher connections, rules ${opts.rules ? `on${opts.ruleEvents ? '' : ' (quiet data: no rule fires)'}` : 'off'}, MQTT auth ${opts.auth}, flush ${opts.flushMs} ms${opts.rate ? `, publisher capped at ${fmt(opts.rate)}/s` : ''}`);
@@ -941,6 +884,12 @@ async function main(): Promise<void> {
     pipeline: p,
     raw: raw ?? null,
     ratioPipelineToRaw: raw ? round(p.msgsPerS / raw.msgsPerS, 3) : null,
+    summary: [
+      { name: `Ingest: readings/s end to end into InfluxDB (${fmt(opts.messages)} readings${p.complete ? '' : ', INCOMPLETE'})`, value: p.msgsPerS, unit: 'readings/s', target: `≥ ${fmt(TARGET_MSGS_PER_S)}`, met: p.complete && p.msgsPerS >= TARGET_MSGS_PER_S },
+      { name: 'Ingest: readings in InfluxDB / published', value: `${fmt(p.influxCountTemperature)} / ${fmt(opts.messages)}`, unit: 'readings', met: p.influxCountTemperature === opts.messages },
+      { name: 'Ingest: publish → queryable latency p50 / p99 (idle system)', value: `${p.latency.afterLoad.p50Ms ?? 'n/a'} / ${p.latency.afterLoad.p99Ms ?? 'n/a'}`, unit: 'ms' },
+      ...(raw ? [{ name: 'Ingest: pipeline ÷ raw broker throughput', value: round(p.msgsPerS / raw.msgsPerS, 3), unit: '×' }] : []),
+    ],
   };
   if (opts.json) console.log(JSON.stringify(result));
   else printHuman(m, p, raw);

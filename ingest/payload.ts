@@ -14,7 +14,11 @@ export type RejectReason =
   | 'invalid_json'
   | 'invalid_payload'
   | 'unknown_asset'
-  | 'overloaded';
+  | 'overloaded'
+  /** the database stayed unreachable while the service shut down (the message is kept here instead) */
+  | 'unavailable'
+  /** processing threw unexpectedly (a bug): the message is kept instead of being lost */
+  | 'internal_error';
 
 export interface Rejection {
   reason: RejectReason;

@@ -115,39 +115,57 @@ export function createIngestPipeline(deps: {
     const alarms: { asset: KnownAsset; alarm: AlarmMessage }[] = [];
     const pointMessages: Message[] = [];
     for (const m of batch) {
-      const topic = parseTopic(m.topic);
-      if (topic === undefined) {
-        counters.ignored++;
-        continue;
-      }
-      if ('error' in topic) {
-        deadLetter(m, 'invalid_topic', topic.error);
-        continue;
-      }
-      const decoded = decode(topic.kind, m);
-      if (!decoded.ok) {
-        deadLetter(m, decoded.rejection.reason, decoded.rejection.detail);
-        continue;
-      }
-      const asset = await deps.directory.resolve(topic.site, topic.asset, m.receivedAt.getTime());
-      if ('error' in asset) {
-        deadLetter(m, 'unknown_asset', asset.error);
-        continue;
-      }
-      counters.accepted++;
-      const v = decoded.value;
-      if (v.kind === 'telemetry') {
-        for (const { ts, metrics } of v.readings) {
-          points.push({ site: asset.siteCode, asset: asset.code, ts, fields: metrics });
-          deps.directory.noteActivity(asset, ts, metrics);
-          for (const [metric, value] of Object.entries(metrics)) readings.push({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, metric, value, ts });
+      try {
+        const topic = parseTopic(m.topic);
+        if (topic === undefined) {
+          counters.ignored++;
+          continue;
         }
-        pointMessages.push(m);
-      } else if (v.kind === 'alarm') {
-        deps.directory.noteActivity(asset, v.alarm.ts, {});
-        alarms.push({ asset, alarm: v.alarm });
-      } else {
-        deps.sinks.onStatus?.(asset, v.online, v.ts);
+        if ('error' in topic) {
+          deadLetter(m, 'invalid_topic', topic.error);
+          continue;
+        }
+        const decoded = decode(topic.kind, m);
+        if (!decoded.ok) {
+          deadLetter(m, decoded.rejection.reason, decoded.rejection.detail);
+          continue;
+        }
+        const lookup = (): ReturnType<AssetDirectory['resolve']> => deps.directory.resolve(topic.site, topic.asset, m.receivedAt.getTime());
+        let asset: Awaited<ReturnType<AssetDirectory['resolve']>>;
+        try {
+          asset = await lookup();
+        } catch {
+          // an asset not cached yet needs the database: wait for it like the rules do, never drop the message
+          const resolved = await untilAvailable('asset lookup', lookup);
+          if (!resolved.ok) {
+            deadLetter(m, 'unavailable', `database unreachable at shutdown: ${resolved.err.message}`);
+            continue;
+          }
+          asset = resolved.value;
+        }
+        if ('error' in asset) {
+          deadLetter(m, 'unknown_asset', asset.error);
+          continue;
+        }
+        counters.accepted++;
+        const v = decoded.value;
+        if (v.kind === 'telemetry') {
+          for (const { ts, metrics } of v.readings) {
+            points.push({ site: asset.siteCode, asset: asset.code, ts, fields: metrics });
+            deps.directory.noteActivity(asset, ts, metrics);
+            for (const [metric, value] of Object.entries(metrics)) readings.push({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, metric, value, ts });
+          }
+          pointMessages.push(m);
+        } else if (v.kind === 'alarm') {
+          deps.directory.noteActivity(asset, v.alarm.ts, {});
+          alarms.push({ asset, alarm: v.alarm });
+        } else {
+          deps.sinks.onStatus?.(asset, v.online, v.ts);
+        }
+      } catch (err) {
+        // a bug in handling one message must not lose it, nor the rest of the batch
+        log.error({ err, topic: m.topic }, 'ingest: handling a message failed unexpectedly; dead-lettered');
+        deadLetter(m, 'internal_error', (err as Error).message);
       }
     }
     if (points.length > 0 && !deps.store.write(points)) {
@@ -158,23 +176,33 @@ export function createIngestPipeline(deps: {
     await deliver(readings, alarms);
   }
 
-  /** Rules and alarms must see every reading: retry until the downstream (database) is back. */
-  async function deliver(readings: IngestReading[], alarms: { asset: KnownAsset; alarm: AlarmMessage }[]): Promise<void> {
+  /**
+   * Runs `f` until it succeeds, pausing retryMs, 2×, 4× … (≤ 30 s) between failures: the database being
+   * down must hold ingest back, not lose what was accepted. Once the pipeline is stopping it gives up
+   * after three attempts (→ ok: false) so shutdown cannot hang on a dead database.
+   */
+  async function untilAvailable<T>(what: string, f: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; err: Error }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        if (readings.length > 0 && deps.sinks.onReadings) await deps.sinks.onReadings(readings);
-        if (deps.sinks.onDeviceAlarm) for (const a of alarms) await deps.sinks.onDeviceAlarm(a.asset, a.alarm);
-        return;
+        return { ok: true, value: await f() };
       } catch (err) {
         counters.sinkRetries++;
         if (stopped && attempt >= 2) {
-          log.error({ err: (err as Error).message, readings: readings.length }, 'giving up on rule evaluation at shutdown');
-          return;
+          log.error({ err: (err as Error).message }, `giving up on ${what} at shutdown`);
+          return { ok: false, err: err as Error };
         }
-        log.warn({ err: (err as Error).message, attempt }, 'rule evaluation failed; retrying batch');
+        log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`);
         await new Promise((r) => setTimeout(r, Math.min(retryMs * 2 ** attempt, 30_000)));
       }
     }
+  }
+
+  /** Rules and alarms must see every reading: retry until the downstream (database) is back. */
+  async function deliver(readings: IngestReading[], alarms: { asset: KnownAsset; alarm: AlarmMessage }[]): Promise<void> {
+    await untilAvailable(`rule evaluation of ${readings.length} readings`, async () => {
+      if (readings.length > 0 && deps.sinks.onReadings) await deps.sinks.onReadings(readings);
+      if (deps.sinks.onDeviceAlarm) for (const a of alarms) await deps.sinks.onDeviceAlarm(a.asset, a.alarm);
+    });
   }
 
   async function loop(): Promise<void> {

@@ -137,6 +137,7 @@ export const CONFIG_SPEC = {
   adminPassword: spec('ADMIN_PASSWORD', undefined, str, 'Password of the `admin` user created at first start when there are no users (unset = generated and logged once)'),
   sessionSecret: spec('SESSION_SECRET', undefined, str, 'HMAC key for session tokens (≥ 32 chars; shared by all instances). Unset = generated once and kept in DATA_DIR/session-secret'),
   sessionTtlS: spec('SESSION_TTL_S', '43200', int(60, 30 * 24 * 3600), 'How long a login session lasts'),
+  authCacheMs: spec('AUTH_CACHE_MS', '5000', int(0, 60_000), 'How long an API key or session user looked up in the database is reused by this instance (0 = every request reads it). Changes made through this instance apply at once; changes made through another instance apply within this time'),
   loginMaxFailures: spec('LOGIN_MAX_FAILURES', '5', int(1, 100), 'Failed logins in a row before the account is locked'),
   loginLockMinutes: spec('LOGIN_LOCK_MINUTES', '15', int(1, 24 * 60), 'How long a locked account stays locked'),
   rateLimitPerMin: spec('RATE_LIMIT_PER_MIN', '120000', int(0, 100_000_000), 'API requests per minute per client (user or API key when authenticated, else IP) before 429 (0 = no limit; /health is exempt)'),

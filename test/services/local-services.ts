@@ -189,8 +189,8 @@ function findInPath(bin: string, extraDirs: string[] = []): string | undefined {
   return undefined;
 }
 
-/** Debian layout (/usr/lib/postgresql/<ver>/bin, newest first), then PATH. */
-function findPostgresBinDir(): string | undefined {
+/** Debian layout (/usr/lib/postgresql/<ver>/bin, newest first), then PATH; undefined if not installed (tests skip on it). */
+export function findPostgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     const versions = readdirSync(root)
@@ -355,64 +355,82 @@ async function withPortRetry<T>(attempt: () => Promise<T>): Promise<T> {
 // PostgreSQL
 // ---------------------------------------------------------------------------
 
+/** Server arguments shared by the shared and the private (restartable) instance. */
+function postgresArgs(dataDir: string, port: number, socketDir: string, opts: { synchronousCommit: boolean }): string[] {
+  return [
+    '-D', dataDir,
+    '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', `unix_socket_directories=${socketDir}`,
+    // fsync=off only risks data on an OS crash, never on a killed server process
+    '-c', 'fsync=off',
+    '-c', `synchronous_commit=${opts.synchronousCommit ? 'on' : 'off'}`,
+    '-c', 'full_page_writes=off',
+    '-c', 'max_connections=200',
+    '-c', 'logging_collector=off',
+  ];
+}
+
+async function probePostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A fresh temp dir with an initdb'd cluster in `data/` and an empty `postgres.log`. initdb/postgres
+ * refuse to run as root: then they run as the `postgres` OS user (spawn with uid/gid, like
+ * `runuser -u postgres`), which owns the temp dir.
+ */
+async function initPostgresCluster(binDir: string, prefix: string): Promise<{ tempDir: string; dataDir: string; logFile: string; owner: { uid: number; gid: number } | undefined; env: NodeJS.ProcessEnv }> {
+  const tempDir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    const dataDir = path.join(tempDir, 'data');
+    const logFile = path.join(tempDir, 'postgres.log');
+    await writeFile(logFile, '');
+    let owner: { uid: number; gid: number } | undefined;
+    if (isRoot()) {
+      owner = osUser('postgres');
+      if (!owner) throw new Error("PostgreSQL: running as root but there is no 'postgres' OS user to run initdb/postgres as");
+      await chown(tempDir, owner.uid, owner.gid);
+      await chown(logFile, owner.uid, owner.gid);
+    }
+    const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', LANG: 'C', HOME: tempDir };
+    delete env.PGDATA;
+    runSync(
+      path.join(binDir, 'initdb'),
+      ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+      { uid: owner?.uid, gid: owner?.gid, env, logFile },
+    );
+    return { tempDir, dataDir, logFile, owner, env };
+  } catch (err) {
+    await rm(tempDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+    throw err;
+  }
+}
+
 async function startPostgres(binDir: string): Promise<{ url: string; managed: Managed }> {
   return withPortRetry(async () => {
-    const tempDir = await mkdtemp(path.join(os.tmpdir(), 'test-pg-'));
+    const { tempDir, dataDir, logFile, owner, env } = await initPostgresCluster(binDir, 'test-pg-');
     try {
-      const dataDir = path.join(tempDir, 'data');
-      const logFile = path.join(tempDir, 'postgres.log');
-      await writeFile(logFile, '');
-
-      // initdb/postgres refuse to run as root: run them as the `postgres` OS user
-      // (spawn with uid/gid, like `runuser -u postgres`), owning the temp dir.
-      let owner: { uid: number; gid: number } | undefined;
-      if (isRoot()) {
-        owner = osUser('postgres');
-        if (!owner) throw new Error("PostgreSQL: running as root but there is no 'postgres' OS user to run initdb/postgres as");
-        await chown(tempDir, owner.uid, owner.gid);
-        await chown(logFile, owner.uid, owner.gid);
-      }
-      const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', LANG: 'C', HOME: tempDir };
-      delete env.PGDATA;
-
-      runSync(
-        path.join(binDir, 'initdb'),
-        ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
-        { uid: owner?.uid, gid: owner?.gid, env, logFile },
-      );
-
       const port = await freePort();
       const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
       const managed = await launch({
         name: 'PostgreSQL',
         cmd: path.join(binDir, 'postgres'),
-        args: [
-          '-D', dataDir,
-          '-p', String(port),
-          '-c', 'listen_addresses=127.0.0.1',
-          '-c', `unix_socket_directories=${tempDir}`,
-          '-c', 'fsync=off',
-          '-c', 'synchronous_commit=off',
-          '-c', 'full_page_writes=off',
-          '-c', 'max_connections=200',
-          '-c', 'logging_collector=off',
-        ],
+        args: postgresArgs(dataDir, port, tempDir, { synchronousCommit: false }),
         tempDir,
         logFile,
         stopSignal: 'SIGINT', // "fast" shutdown
         uid: owner?.uid,
         gid: owner?.gid,
         env,
-        probe: async () => {
-          const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-          client.on('error', () => undefined);
-          try {
-            await client.connect();
-            await client.query('SELECT 1');
-          } finally {
-            await client.end().catch(() => undefined);
-          }
-        },
+        probe: () => probePostgres(url),
       });
       return { url, managed };
     } catch (err) {
@@ -726,6 +744,169 @@ export async function startPrivateMosquitto(opts: { persistence?: boolean } = {}
       const m = current;
       current = undefined;
       if (m) await stopManaged(m); // also removes tempDir
+      await rm(tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// private, restartable PostgreSQL (database-outage tests)
+// ---------------------------------------------------------------------------
+
+/**
+ * How stop() takes the server down:
+ *  - 'fast': SIGINT to the postmaster (`pg_ctl stop -m fast`): sessions are terminated, open
+ *    transactions roll back, a clean checkpoint is written;
+ *  - 'immediate': SIGQUIT to the postmaster (`pg_ctl stop -m immediate`): everything exits at once,
+ *    the next start runs crash recovery;
+ *  - 'kill': SIGKILL to the whole process group (OOM killer, power cut of the server process).
+ */
+export type PostgresStopMode = 'fast' | 'immediate' | 'kill';
+
+/** A PostgreSQL of one's own (not the shared one from startLocalServices) that can be stopped and started again. */
+export interface PrivatePostgres {
+  /** postgresql://postgres@127.0.0.1:<port>/postgres (trust auth). */
+  readonly url: string;
+  readonly port: number;
+  /** true while the postmaster runs. */
+  running(): boolean;
+  /** Takes the server down (default 'fast'). Port and data dir are kept for start(). */
+  stop(mode?: PostgresStopMode): Promise<void>;
+  /** Starts it again on the same port with the same data dir (crash recovery after 'immediate'/'kill'). */
+  start(): Promise<void>;
+  /** Stops it if running and removes its temp dir. Idempotent. */
+  dispose(): Promise<void>;
+  /** Tail of the server log (for failure messages). */
+  log(lines?: number): string;
+}
+
+/**
+ * Detached `sh` that removes `dir` once this process is gone (its stdin pipe hits EOF). Covers a
+ * private server's data dir while the server is stopped and there is no process watchdog.
+ */
+function spawnDirWatchdog(dir: string): ChildProcess | undefined {
+  try {
+    const wd = spawn('/bin/sh', ['-c', 'read -r _ignored; rm -rf -- "$1"', 'test-services-dir-watchdog', dir], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    wd.on('error', () => undefined);
+    wd.stdin?.on('error', () => undefined);
+    wd.unref();
+    (wd.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return wd;
+  } catch {
+    return undefined;
+  }
+}
+
+function killWatchdog(wd: ChildProcess | undefined): void {
+  if (wd?.pid === undefined) return;
+  try {
+    process.kill(wd.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Starts a private PostgreSQL on a free 127.0.0.1 port with its cluster in a fresh temp dir.
+ * Unlike the shared instance it runs with synchronous_commit=on: a commit the client saw survives a
+ * killed server (fsync stays off, which only matters if the OS itself crashes). The process is
+ * covered by the same exit handlers and watchdogs as the shared services, also while stopped.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const binDir = findPostgresBinDir();
+  if (!binDir) throw new Error(`startPrivatePostgres: ${SERVICE_LABELS.databaseUrl} is not installed`);
+
+  const postgres = path.join(binDir, 'postgres');
+  type Cluster = Awaited<ReturnType<typeof initPostgresCluster>>;
+  const launchOn = (c: Cluster, port: number): Promise<Managed> => {
+    const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+    return launch({
+      name: 'PostgreSQL (private)',
+      cmd: postgres,
+      args: postgresArgs(c.dataDir, port, c.tempDir, { synchronousCommit: true }),
+      tempDir: c.tempDir,
+      logFile: c.logFile,
+      stopSignal: 'SIGINT',
+      uid: c.owner?.uid,
+      gid: c.owner?.gid,
+      env: c.env,
+      probe: () => probePostgres(url),
+    });
+  };
+
+  const first = await withPortRetry(async () => {
+    const cluster = await initPostgresCluster(binDir, 'test-pg-private-');
+    try {
+      const port = await freePort();
+      return { ...cluster, port, managed: await launchOn(cluster, port) };
+    } catch (err) {
+      await rm(cluster.tempDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+      throw err;
+    }
+  });
+
+  const { port, tempDir, logFile } = first;
+  let current: Managed | undefined = first.managed;
+  let dirWatchdog: ChildProcess | undefined;
+  let disposed = false;
+
+  /** Takes the server down but keeps the temp dir (the cluster lives there). */
+  const halt = async (m: Managed, mode: PostgresStopMode): Promise<void> => {
+    // the temp dir stays covered while no server (and so no process watchdog) is running
+    dirWatchdog ??= spawnDirWatchdog(tempDir);
+    killWatchdog(m.watchdog);
+    const pid = m.child.pid;
+    if (mode === 'kill') signalGroup(m.child, 'SIGKILL');
+    else if (pid !== undefined && m.child.exitCode === null && m.child.signalCode === null) {
+      // only the postmaster: it terminates its backends itself (signalling the group would send
+      // SIGINT = "cancel query" / SIGQUIT to every backend first, which is not what pg_ctl does)
+      try {
+        process.kill(pid, mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+      } catch {
+        /* already gone */
+      }
+    }
+    if (!(await waitForExit(m.child, STOP_GRACE_MS))) {
+      signalGroup(m.child, 'SIGKILL');
+      await waitForExit(m.child, 5_000);
+    }
+    // no backend may outlive the postmaster: the next start would find their shared memory in use
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* group already empty */
+      }
+    }
+    live.delete(m);
+  };
+
+  return {
+    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    running: () => current !== undefined && current.child.exitCode === null && current.child.signalCode === null,
+    log: (lines = 40) => tail(logFile, lines),
+    stop: async (mode = 'fast') => {
+      const m = current;
+      current = undefined;
+      if (m) await halt(m, mode);
+    },
+    start: async () => {
+      if (disposed) throw new Error('startPrivatePostgres: already disposed');
+      if (current) return;
+      current = await launchOn(first, port);
+      // the new server process has its own watchdog (which also removes the temp dir)
+      killWatchdog(dirWatchdog);
+      dirWatchdog = undefined;
+    },
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      const m = current;
+      current = undefined;
+      if (m) await halt(m, 'fast');
+      killWatchdog(dirWatchdog);
+      dirWatchdog = undefined;
       await rm(tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
