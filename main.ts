@@ -16,6 +16,7 @@ import type { TelemetryStore } from './ingest/telemetry-store/port.ts';
 import { createAssetDirectory } from './ingest/asset-directory.ts';
 import { createDeadLetterSink } from './ingest/dead-letters.ts';
 import { createIngestPipeline, type IngestPipeline } from './ingest/pipeline.ts';
+import { openJournal } from './ingest/journal.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './ingest/broker.ts';
 import { connectExternalBroker } from './ingest/external-broker.ts';
 import { SUBSCRIPTION, telemetryTopic } from './ingest/topics.ts';
@@ -92,6 +93,10 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         spool: openSpool(join(config.dataDir, 'spool', 'telemetry'), config.telemetrySpoolMaxMb * 1024 * 1024),
       })
     : createEmbeddedStore({ ...storeOpts, prisma: db.prisma });
+  // runs after telemetry.close() (and the dead-letter sink's close): releases the journal segments
+  // whose messages those flushed; what is still not durable stays for replay at the next start
+  let closeJournal = (): void => {};
+  stops.unshift(() => closeJournal());
   stops.unshift(() => telemetry.close());
 
   const alarms = createAlarmService({ prisma: db.prisma, clock, logger });
@@ -243,7 +248,15 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     directory = createAssetDirectory({ prisma: db.prisma, logger, meterMetrics: config.meterMetrics });
     const dir = directory;
     const presence = createPresence({ prisma: db.prisma, logger });
+    const journal =
+      config.ingestJournal === 'on'
+        ? openJournal({
+            dir: join(config.dataDir, 'journal'),
+            onError: (err) => logger.error({ err: err.message }, 'ingest journal: append/delete failed; messages meanwhile are not protected against a crash'),
+          })
+        : undefined;
     pipeline = createIngestPipeline({
+      journal,
       store: telemetry,
       directory: dir,
       deadLetters,
@@ -267,10 +280,19 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       },
     });
     const pipe = pipeline;
+    closeJournal = () => pipe.closeJournal();
+    if (journal && journal.leftovers().length > 0) {
+      // before the broker delivers anything: what the previous process acknowledged but may not have stored
+      const started = Date.now();
+      const { bytes, segments } = journal.stats();
+      logger.info({ segments, bytes }, 'ingest journal: replaying what the previous run left (it did not stop cleanly)');
+      const r = await pipe.replayJournal();
+      logger.info({ ...r, ms: Date.now() - started }, `ingest journal: replayed ${r.messages} messages`);
+    }
     // engineer apps report GPS fixes on om/engineers/{code}/location; everything else is telemetry
-    const accept = (topic: string, payload: Buffer, clientId: string | undefined): void => {
+    const accept = (topic: string, payload: Buffer, clientId: string | undefined, journaled?: number): void => {
       const code = engineerOfLocationTopic(topic);
-      if (code === null) return pipe.accept(topic, payload, clientId);
+      if (code === null) return pipe.accept(topic, payload, clientId, journaled);
       const fix = decodeLocation(payload);
       if (!fix.ok) return pipe.reject(topic, payload, clientId, fix.reason, fix.detail);
       void engineers.updateLocationByCode(code, fix).catch((err: unknown) => pipe.reject(topic, payload, clientId, 'invalid_payload', (err as Error).message));
@@ -308,6 +330,9 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
               }
             : undefined,
         onPublish: accept,
+        // aedes acknowledges QoS 1 before emitting the publish: journal in its authorizePublish step
+        // (engineer location fixes are not telemetry and are not journaled)
+        journal: (topic, payload, clientId) => (engineerOfLocationTopic(topic) === null ? pipe.journal(topic, payload, clientId) : undefined),
         admission: () => pipe.admission(),
         onPresence: (scope, online) => scope.asset && presence.session(scope.asset, online, clock.now()),
       });
@@ -369,6 +394,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
       components,
       counters: {
         ingest: pipeline?.counters() ?? null,
+        journal: pipeline?.journalStats() ?? null,
         deadLetters: deadLetters.stats(),
         telemetry: telemetry.stats(),
         rules: engine.stats(),

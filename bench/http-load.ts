@@ -21,6 +21,8 @@ export interface HttpLoadJob {
   warmupS: number;
   endpoints: { name: string; paths: string[]; ratePerS: number }[];
   maxSockets?: number;
+  /** width of the latency time series in seconds; default 60 */
+  windowS?: number;
 }
 
 export interface LatencySummary {
@@ -43,6 +45,8 @@ export interface EndpointResult {
   latencyMs: LatencySummary;
   /** request written → response complete (the server's share; excludes waiting for a free socket) */
   serviceMs: LatencySummary;
+  /** due → complete per `windowS` of the measured time (by due time): how latency moved during the run */
+  windows: { fromS: number; requests: number; p50: number; p99: number; max: number }[];
 }
 
 export type HttpLoadMessage = { type: 'done'; results: EndpointResult[] } | { type: 'error'; message: string };
@@ -63,6 +67,8 @@ async function runEndpoint(job: HttpLoadJob, e: HttpLoadJob['endpoints'][number]
   const end = measureFrom + job.durationS * 1000;
   const latency: number[] = [];
   const service: number[] = [];
+  const windowMs = (job.windowS ?? 60) * 1000;
+  const byWindow: number[][] = [];
   let non2xx = 0;
   let errors = 0;
   let measured = 0;
@@ -79,6 +85,7 @@ async function runEndpoint(job: HttpLoadJob, e: HttpLoadJob['endpoints'][number]
           const done = performance.now();
           if (counts) {
             latency.push(done - due);
+            (byWindow[Math.floor((due - measureFrom) / windowMs)] ??= []).push(done - due);
             service.push(done - sent);
             if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode > 299) non2xx++;
           }
@@ -114,7 +121,11 @@ async function runEndpoint(job: HttpLoadJob, e: HttpLoadJob['endpoints'][number]
   });
   await Promise.all(inFlight);
   agent.destroy();
-  return { name: e.name, requests: measured, ratePerS: Math.round(measured / job.durationS), non2xx, errors, latencyMs: summarise(latency), serviceMs: summarise(service) };
+  const windows = [...byWindow.entries()].filter(([, xs]) => xs && xs.length > 0).map(([i, xs]) => {
+    const l = summarise(xs);
+    return { fromS: (i * windowMs) / 1000, requests: xs.length, p50: l.p50, p99: l.p99, max: l.max };
+  });
+  return { name: e.name, requests: measured, ratePerS: Math.round(measured / job.durationS), non2xx, errors, latencyMs: summarise(latency), serviceMs: summarise(service), windows };
 }
 
 process.on('message', (m: { type: 'run'; job: HttpLoadJob }) => {

@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   const durationS = Math.round(MINUTES * 60);
   const messages = RATE * durationS;
   progress(`soak: ${RATE} readings/s for ${MINUTES} min (${messages.toLocaleString('en')} readings), ${ASSETS} assets, API ${API_RATE} req/s`);
+  const machineAtStart = machine(); // the code revision that ran, not the one at the end
   const bench = await startBenchPlatform({ INGEST_QUEUE_LIMIT: '1000000' });
   const { platform } = bench;
   const children: ChildProcess[] = [];
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const codes = Array.from({ length: ASSETS }, (_, i) => `SOAK-${String(i).padStart(5, '0')}`);
     await prisma.asset.createMany({ data: codes.map((code) => ({ code, name: code, type: 'pump', siteId: site.id })) });
     await prisma.rule.create({
-      data: { name: 'Pump hot', kind: 'threshold', assetType: 'pump', definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 5, hysteresis: 5, severity: 'major', priority: 'high' } },
+      data: { name: 'Pump hot', kind: 'threshold', assetType: 'pump', definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 0, hysteresis: 5, severity: 'major', priority: 'high' } },
     });
     await prisma.rule.create({
       data: { name: 'Pump 500 h', kind: 'usage', assetType: 'pump', definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium', title: 'Service (500 h)' } },
@@ -194,7 +195,7 @@ async function main(): Promise<void> {
     const result = {
       bench: 'soak',
       at: new Date().toISOString(),
-      machine: machine(),
+      machine: machineAtStart,
       minutes: MINUTES,
       targetRate: RATE,
       assets: ASSETS,
@@ -230,7 +231,11 @@ async function main(): Promise<void> {
         console.log(`  ${label.padEnd(36)} slope ${t.slopeMbPerH} MB/h, mean ${t.meanMb} MB, first third ${t.firstThirdMedianMb} MB → last third ${t.lastThirdMedianMb} MB: ${t.growth ? 'GROWTH TREND' : 'no growth trend'}`);
       }
       console.log(`  event-loop delay: p99 per 1-s window median ${result.eventLoopDelayMs.medianOfP99} ms, worst ${result.eventLoopDelayMs.worstP99} ms, max ${result.eventLoopDelayMs.max} ms`);
-      if (api?.type === 'done') for (const r of api.results) console.log(`  API ${r.name.padEnd(26)} ${r.requests} requests, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+      if (api?.type === 'done') {
+        for (const r of api.results) console.log(`  API ${r.name.padEnd(26)} ${r.requests} requests, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+        const w = api.results[0]?.windows ?? [];
+        console.log(`  API p99 per minute (${api.results[0]?.name}): ${w.map((x) => x.p99).join(' ')} ms`);
+      }
     }
   } finally {
     for (const c of children) c.kill();

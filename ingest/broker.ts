@@ -3,6 +3,14 @@
  * synchronously and never awaited: the broker's publish path stays free of I/O.
  * With `auth`, clients must present device credentials (checked once per connection) and may
  * publish/subscribe only inside their scope (checked per packet, in memory).
+ *
+ * When a message is acknowledged (aedes 1.2, lib/handlers/publish.js): handlePublish runs
+ * authorizePublish, then enqueuePublish, which for QoS 1 writes the PUBACK to the socket FIRST and
+ * only then (after a setImmediate and aedes' own publish series: retained store, offline enqueue,
+ * mqemitter) emits 'publish'. So `onPublish` runs after the ack; the ingest journal must be written
+ * earlier: `journal` is called synchronously in authorizePublish, right before its callback lets
+ * aedes go on to the PUBACK, and its result is handed to `onPublish` with the same packet object
+ * (aedes passes the client's packet itself through to the 'publish' event).
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type Client } from 'aedes';
@@ -30,7 +38,9 @@ export async function startEmbeddedBroker(opts: {
   port: number;
   logger: Logger;
   auth?: BrokerAuth | undefined;
-  onPublish(topic: string, payload: Buffer, clientId: string): void;
+  onPublish(topic: string, payload: Buffer, clientId: string, journaled: number | undefined): void;
+  /** Write-ahead journaling before the PUBACK (see above); returns a ticket handed to onPublish. */
+  journal?(topic: string, payload: Buffer, clientId: string): number | undefined;
   /** Backpressure: a promise while the consumer is saturated; the publishing client waits for it. */
   admission?(): Promise<void> | undefined;
   /** Device sessions with an asset scope come and go. */
@@ -39,11 +49,21 @@ export async function startEmbeddedBroker(opts: {
   const log = opts.logger.child({ module: 'broker' });
   const scopes = new WeakMap<Client, DeviceScope>();
   const { auth } = opts;
+  const journaled = new WeakMap<object, number>();
+  const { journal } = opts;
+  // synchronous, immediately before aedes may acknowledge the packet
+  const go = (client: Client | null, packet: { topic: string; payload: unknown }, callback: (err?: Error | null) => void): void => {
+    if (journal && client) {
+      const ticket = journal(packet.topic, packet.payload as Buffer, client.id);
+      if (ticket !== undefined) journaled.set(packet, ticket);
+    }
+    callback(null);
+  };
   // holding the callback pauses this client's packet processing, and so its TCP stream
-  const admit = (callback: (err?: Error | null) => void): void => {
+  const admit = (client: Client | null, packet: { topic: string; payload: unknown }, callback: (err?: Error | null) => void): void => {
     const wait = opts.admission?.();
-    if (wait) void wait.then(() => callback(null));
-    else callback(null);
+    if (wait) void wait.then(() => go(client, packet, callback));
+    else go(client, packet, callback);
   };
   const broker = await Aedes.createBroker({
     concurrency: 1000,
@@ -70,7 +90,7 @@ export async function startEmbeddedBroker(opts: {
             const scope = client ? scopes.get(client) : undefined;
             if (!client || !scope) return callback(new Error('not authenticated'));
             const check = mayPublish(scope, packet.topic);
-            if (check.ok) return admit(callback);
+            if (check.ok) return admit(client, packet, callback);
             auth.onUnauthorized(packet.topic, packet.payload as Buffer, client.id, check.reason);
             callback(new Error(check.reason));
           },
@@ -79,11 +99,12 @@ export async function startEmbeddedBroker(opts: {
             callback(null, scope && maySubscribe(scope, sub.topic) ? sub : null);
           },
         }
-      : { authorizePublish: (_client, _packet, callback) => admit(callback) }),
+      : { authorizePublish: (client, packet, callback) => admit(client, packet, callback) }),
   });
   broker.on('publish', (packet, client) => {
     if (!client) return; // broker's own $SYS messages
-    opts.onPublish(packet.topic, packet.payload as Buffer, client.id);
+    // a publish that did not pass authorizePublish (none expected) is journaled by onPublish itself
+    opts.onPublish(packet.topic, packet.payload as Buffer, client.id, journaled.get(packet));
   });
   broker.on('clientReady', (client) => {
     const scope = scopes.get(client);

@@ -1,6 +1,7 @@
 /**
  * Dead-letter queue: every refused message is counted by reason and kept (topic, payload, reason)
- * in the `dead_letters` table, written in batches off the broker's path.
+ * in the `dead_letters` table, written in batches off the broker's path (every `flushMs`, default
+ * 500 ms; a failed write is retried with the batch kept in memory, in order).
  */
 import type { Db } from '../platform/db/database.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -30,6 +31,7 @@ export function createDeadLetterSink(deps: { prisma: Db; logger: Logger; flushMs
   const counts: Partial<Record<RejectReason, number>> = {};
   let pending: DeadLetter[] = [];
   let stored = 0;
+  let recorded = 0;
   let lost = 0;
   let inFlight: Promise<void> | undefined;
   const maxBuffered = deps.maxBuffered ?? 100_000;
@@ -75,12 +77,19 @@ export function createDeadLetterSink(deps: { prisma: Db; logger: Logger; flushMs
         return;
       }
       pending.push(d);
+      recorded++;
       log.debug({ topic: d.topic, reason: d.reason, detail: d.detail }, 'message dead-lettered');
     },
     async flush(): Promise<void> {
       if (inFlight) await inFlight;
       await flush();
     },
+    /**
+     * Cumulative counters for the ingest journal: `recorded` = dead letters taken into the buffer,
+     * `stored` = how many of those (oldest first) are in the database. A dead letter refused because
+     * the buffer is full (`lost`) is counted in neither: it is lost either way.
+     */
+    progress: () => ({ recorded, stored }),
     stats: () => ({ byReason: { ...counts }, total: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0), stored, pending: pending.length, lost }),
     async close(): Promise<void> {
       clearInterval(timer);

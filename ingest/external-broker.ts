@@ -246,6 +246,9 @@ export async function connectExternalBroker(opts: ExternalBrokerOptions): Promis
     }
   });
 
+  // mqtt.js 5 (lib/handlers/publish.js) emits 'message' synchronously and sends the QoS 1 PUBACK only
+  // after it (handleMessage → _sendPacket): onMessage, which journals the message in
+  // pipeline.accept, has returned before the broker is told it may forget the message
   client.on('message', (topic, payload) => {
     state.received++;
     try {

@@ -3,11 +3,19 @@
  * `accept` is synchronous and cheap (called on the broker's publish path); the work happens in a
  * single async loop that takes messages in arrival order, so per-asset ordering is preserved.
  * Nothing accepted is silently dropped: every refusal is counted and dead-lettered with its payload.
+ *
+ * With a journal (ingest/journal.ts, INGEST_JOURNAL=on) every message is appended to it synchronously
+ * before the broker acknowledges it, and released once it is durable: processed (rules delivered or
+ * dead-lettered) and its points written or spooled by the telemetry store (its dead letter stored).
+ * What a killed process left in the journal is fed through the pipeline again at start-up
+ * (`replayJournal`); duplicates are harmless (the stores overwrite a point at the same series and
+ * ts; the rules skip readings with ts ≤ the state's lastTs; work orders are unique per cause).
  */
 import type { Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { AssetDirectory, KnownAsset } from './asset-directory.ts';
 import type { DeadLetterSink } from './dead-letters.ts';
+import type { Journal } from './journal.ts';
 import { decodeAlarm, decodeStatus, decodeTelemetry, type AlarmMessage, type Rejection, type RejectReason, type TelemetryMessage } from './payload.ts';
 import type { TelemetryPoint, TelemetryStore } from './telemetry-store/port.ts';
 import { parseTopic, type MessageKind } from './topics.ts';
@@ -39,6 +47,8 @@ export interface IngestCounters {
   sinkRetries: number;
   /** Publishes held back by backpressure (queue above its high-water mark). */
   throttled: number;
+  /** Messages fed again from the journal at start-up (not counted in `received`). */
+  replayed: number;
 }
 
 interface Message {
@@ -46,9 +56,20 @@ interface Message {
   payload: Buffer;
   clientId: string | undefined;
   receivedAt: Date;
+  /** Journal segment holding the message; -1 = not journaled (journal off, or replayed from it). */
+  seg: number;
+}
+
+/** Messages of some journal segments, durable once the store's and the dead-letter sink's counters reach these marks. */
+interface DurabilityMark {
+  segs: number[];
+  counts: number[];
+  points: number;
+  deadLetters: number;
 }
 
 const BATCH = 1000;
+const SETTLE_MS = 250;
 
 export function createIngestPipeline(deps: {
   store: TelemetryStore;
@@ -61,9 +82,62 @@ export function createIngestPipeline(deps: {
   queueLimit: number;
   /** Pause before re-trying a batch the sinks failed on (database down). */
   retryMs?: number;
+  /** Write-ahead log of accepted messages (undefined = off). */
+  journal?: Journal | undefined;
 }) {
   const log = deps.logger.child({ module: 'ingest' });
-  const counters: IngestCounters = { received: 0, accepted: 0, rejected: 0, ignored: 0, readings: 0, queued: 0, sinkRetries: 0, throttled: 0 };
+  const counters: IngestCounters = { received: 0, accepted: 0, rejected: 0, ignored: 0, readings: 0, queued: 0, sinkRetries: 0, throttled: 0, replayed: 0 };
+  const { journal } = deps;
+  const marks: DurabilityMark[] = [];
+  let marksHead = 0;
+
+  /** The messages counted in segs/counts are processed: durable once what they pushed is. */
+  function addMark(segs: number[], counts: number[]): void {
+    marks.push({ segs, counts, points: deps.store.progress().pushed, deadLetters: deps.deadLetters.progress().recorded });
+    settleDurable();
+  }
+
+  /** Releases the journal records of every mark the store and the dead-letter sink have caught up with. */
+  function settleDurable(): void {
+    if (!journal || marksHead >= marks.length) return;
+    const store = deps.store.progress();
+    const dl = deps.deadLetters.progress();
+    while (marksHead < marks.length) {
+      const m = marks[marksHead]!;
+      if (store.durable < m.points || dl.stored < m.deadLetters) break;
+      for (let i = 0; i < m.segs.length; i++) journal.settle(m.segs[i]!, m.counts[i]!);
+      marksHead++;
+    }
+    if (marksHead === marks.length) {
+      marks.length = 0;
+      marksHead = 0;
+    } else if (marksHead > 1024 && marksHead * 2 > marks.length) {
+      marks.splice(0, marksHead);
+      marksHead = 0;
+    }
+  }
+  const settleTimer = journal ? setInterval(settleDurable, SETTLE_MS) : undefined;
+  settleTimer?.unref();
+
+  function markBatch(batch: Message[]): void {
+    if (!journal) return;
+    const segs: number[] = [];
+    const counts: number[] = [];
+    for (const m of batch) {
+      if (m.seg < 0) continue;
+      const last = segs.length - 1;
+      if (last >= 0 && segs[last] === m.seg) counts[last]!++;
+      else {
+        const i = segs.indexOf(m.seg);
+        if (i >= 0) counts[i]!++;
+        else {
+          segs.push(m.seg);
+          counts.push(1);
+        }
+      }
+    }
+    if (segs.length > 0) addMark(segs, counts);
+  }
   let queue: Message[] = [];
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -173,7 +247,8 @@ export function createIngestPipeline(deps: {
       for (const m of pointMessages) deadLetter(m, 'overloaded', 'telemetry buffer full; store unreachable');
     }
     counters.readings += readings.length;
-    await deliver(readings, alarms);
+    // rules not reached (database still down at shutdown): the journal keeps the batch for the next start
+    if ((await deliver(readings, alarms)).ok) markBatch(batch);
   }
 
   /**
@@ -198,8 +273,8 @@ export function createIngestPipeline(deps: {
   }
 
   /** Rules and alarms must see every reading: retry until the downstream (database) is back. */
-  async function deliver(readings: IngestReading[], alarms: { asset: KnownAsset; alarm: AlarmMessage }[]): Promise<void> {
-    await untilAvailable(`rule evaluation of ${readings.length} readings`, async () => {
+  async function deliver(readings: IngestReading[], alarms: { asset: KnownAsset; alarm: AlarmMessage }[]): Promise<{ ok: boolean }> {
+    return untilAvailable(`rule evaluation of ${readings.length} readings`, async () => {
       if (readings.length > 0 && deps.sinks.onReadings) await deps.sinks.onReadings(readings);
       if (deps.sinks.onDeviceAlarm) for (const a of alarms) await deps.sinks.onDeviceAlarm(a.asset, a.alarm);
     });
@@ -231,11 +306,31 @@ export function createIngestPipeline(deps: {
     });
   }
 
+  function enqueue(m: Message): void {
+    if (queue.length >= deps.queueLimit) {
+      deadLetter(m, 'overloaded', `ingest queue full (${deps.queueLimit})`);
+      if (m.seg >= 0) addMark([m.seg], [1]);
+      return;
+    }
+    queue.push(m);
+    counters.queued = queue.length;
+    kick();
+  }
+
   return {
+    /**
+     * Journals a message before it is acknowledged when that happens earlier than `accept` (the
+     * embedded broker acknowledges QoS 1 before emitting the publish); pass the result to `accept`.
+     * undefined when the journal is off.
+     */
+    journal(topic: string, payload: Buffer, clientId: string | undefined): number | undefined {
+      return journal?.append(deps.clock.now().getTime(), topic, payload, clientId);
+    },
+
     /** A message refused before it reached the queue (e.g. outside the device's ACL). */
     reject(topic: string, payload: Buffer, clientId: string | undefined, reason: RejectReason, detail: string): void {
       counters.received++;
-      deadLetter({ topic, payload, clientId, receivedAt: deps.clock.now() }, reason, detail);
+      deadLetter({ topic, payload, clientId, receivedAt: deps.clock.now(), seg: -1 }, reason, detail);
     },
 
     /**
@@ -251,18 +346,69 @@ export function createIngestPipeline(deps: {
       return new Promise<void>((resolve) => admissionWaiters.push(resolve));
     },
 
-    /** Called from the broker for every publish; never blocks. */
-    accept(topic: string, payload: Buffer, clientId?: string): void {
+    /**
+     * Called from the broker for every publish; never blocks. Must run before the message is
+     * acknowledged (it is journaled here unless `journaled` says where `journal()` already put it).
+     */
+    accept(topic: string, payload: Buffer, clientId?: string, journaled?: number): void {
       counters.received++;
       if (inbound > 0) inbound--;
-      const m: Message = { topic, payload, clientId, receivedAt: deps.clock.now() };
-      if (queue.length >= deps.queueLimit) {
-        deadLetter(m, 'overloaded', `ingest queue full (${deps.queueLimit})`);
-        return;
+      const receivedAt = deps.clock.now();
+      const seg = journaled ?? (journal ? journal.append(receivedAt.getTime(), topic, payload, clientId) : -1);
+      enqueue({ topic, payload, clientId, receivedAt, seg });
+    },
+
+    /**
+     * Feeds what an earlier process left in the journal through the pipeline (not journaled again),
+     * waits until it is processed and the store and dead-letter sink have it, then deletes those
+     * segments. Run before the broker delivers anything. A segment whose messages could not be made
+     * durable (store down without a spool) is kept for the next start.
+     */
+    async replayJournal(): Promise<{ segments: number; messages: number; tornBytes: number; kept: number }> {
+      const out = { segments: 0, messages: 0, tornBytes: 0, kept: 0 };
+      if (!journal) return out;
+      for (const name of journal.leftovers()) {
+        const { records, torn } = journal.read(name);
+        if (torn > 0) log.warn({ segment: name, tornBytes: torn }, 'journal: incomplete record at the end of a segment (crash mid-write); ignored');
+        out.tornBytes += torn;
+        for (const r of records) {
+          if (queue.length >= highWater) await this.drain();
+          counters.replayed++;
+          enqueue({ topic: r.topic, payload: r.payload, clientId: r.clientId, receivedAt: r.receivedAt, seg: -1 });
+        }
+        await this.drain();
+        const points = deps.store.progress().pushed;
+        const dead = deps.deadLetters.progress().recorded;
+        try {
+          await deps.store.flush();
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'journal replay: telemetry store flush failed');
+        }
+        await deps.deadLetters.flush();
+        out.messages += records.length;
+        if (deps.store.progress().durable >= points && deps.deadLetters.progress().stored >= dead) {
+          journal.remove(name);
+          out.segments++;
+        } else {
+          log.warn({ segment: name }, 'journal replay: store or dead-letter sink did not take everything; segment kept for the next start');
+          out.kept++;
+        }
       }
-      queue.push(m);
-      counters.queued = queue.length;
-      kick();
+      return out;
+    },
+
+    /** Journal segments and bytes waiting to become durable elsewhere (undefined = journal off). */
+    journalStats: () => journal?.stats(),
+
+    /**
+     * After stop() and after the store and dead-letter sink were closed (flushed): releases what is
+     * durable and closes the journal; segments still holding undurable messages stay for replay.
+     */
+    closeJournal(): void {
+      if (!journal) return;
+      if (settleTimer) clearInterval(settleTimer);
+      settleDurable();
+      journal.close();
     },
 
     /** Resolves once everything accepted so far has been processed. */

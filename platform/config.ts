@@ -94,6 +94,12 @@ export const CONFIG_SPEC = {
   opcuaConfig: spec('OPCUA_CONFIG', undefined, str, 'Path of the OPC-UA mapping file (endpoints, nodeIds → site/asset/metric); unset = no OPC-UA ingest'),
   mqttMaxPayloadBytes: spec('MQTT_MAX_PAYLOAD_BYTES', '65536', int(64, 16 * 1024 * 1024), 'Larger telemetry payloads are dead-lettered'),
   ingestQueueLimit: spec('INGEST_QUEUE_LIMIT', '100000', int(100, 10_000_000), 'Messages buffered between broker and pipeline before new ones are refused'),
+  ingestJournal: spec(
+    'INGEST_JOURNAL',
+    'on',
+    oneOf('on', 'off'),
+    'on = every received message is appended to a write-ahead log (DATA_DIR/journal) before it is acknowledged and replayed at start-up if the process died before storing it; off = a crash loses what was acknowledged but not yet stored',
+  ),
   meterMetrics: spec(
     'METER_METRICS',
     'runHours,cycles,km',

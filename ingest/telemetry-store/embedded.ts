@@ -59,6 +59,7 @@ export function createEmbeddedStore(opts: EmbeddedStoreOptions): TelemetryStore 
       return { ok: s.failedFlushes === 0, detail: `embedded table; buffered=${s.buffered}${s.lastError ? `; last error: ${s.lastError}` : ''}` };
     },
     stats: () => buffer.stats(),
+    progress: () => buffer.progress(),
     close: () => buffer.close(),
   };
 }

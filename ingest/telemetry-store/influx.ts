@@ -161,6 +161,7 @@ export async function createInfluxStore(opts: InfluxOptions): Promise<TelemetryS
       }
     },
     stats: () => buffer.stats(),
+    progress: () => buffer.progress(),
     close: () => buffer.close(),
   };
 }

@@ -44,6 +44,8 @@ export interface TelemetryStore {
   query(q: TelemetryQuery): Promise<TelemetrySample[]>;
   health(): Promise<{ ok: boolean; detail: string }>;
   stats(): TelemetryStoreStats;
+  /** Cumulative pushed/durable point counters of the write buffer (see WriteBuffer.progress): the ingest journal's release mark. */
+  progress(): { pushed: number; durable: number };
   /** Flushes what is buffered and stops the timer. */
   close(): Promise<void>;
 }

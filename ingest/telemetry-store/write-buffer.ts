@@ -25,6 +25,13 @@ export interface WriteBuffer {
   /** Writes (or spools) everything buffered; rejects if the store failed and there is no spool. */
   flush(): Promise<void>;
   stats(): TelemetryStoreStats;
+  /**
+   * Cumulative counters for the ingest journal: `pushed` = points that entered the memory queue,
+   * `durable` = how many of those (oldest first: the queue drains in FIFO order) were written to the
+   * store or spooled to disk. Everything pushed before `pushed` read N is durable once `durable` ≥ N.
+   * Points `push` spools at once (buffer full) are durable when it returns and are counted in neither.
+   */
+  progress(): { pushed: number; durable: number };
   close(): Promise<void>;
 }
 
@@ -33,6 +40,8 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
   let queue: TelemetryPoint[] = [];
   let inFlight: Promise<void> | undefined;
   let written = 0;
+  let pushed = 0;
+  let durable = 0;
   let failedFlushes = 0;
   let dropped = 0;
   let lastError: string | undefined;
@@ -67,6 +76,7 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
         return;
       }
       queue = queue.slice(chunk.length);
+      durable += chunk.length;
     }
   }
 
@@ -106,6 +116,7 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
         throw err;
       }
       queue = queue.slice(batch.length);
+      durable += batch.length;
       succeeded(batch.length);
     }
   }
@@ -125,6 +136,7 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
         return false;
       }
       for (const p of points) queue.push(p);
+      pushed += points.length;
       if (queue.length >= opts.batchSize && !inFlight) void flush().catch(() => {});
       return true;
     },
@@ -138,6 +150,7 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
       const s = spool?.stats();
       return { buffered: queue.length, written, failedFlushes, dropped, lastError, spooled: s?.points ?? 0, spoolBytes: s?.bytes ?? 0 };
     },
+    progress: () => ({ pushed, durable }),
     async close() {
       clearInterval(timer);
       try {
