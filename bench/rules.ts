@@ -152,6 +152,7 @@ async function partB(): Promise<{ loadRate: number; loadAchievedPerS: number; pr
       TELEMETRY_FLUSH_MS: '200',
       STALE_AFTER_S: '0',
       LOG_LEVEL: 'warn',
+      INGEST_JOURNAL: process.env.INGEST_JOURNAL ?? 'on',
     });
     const platform = await startPlatform(config, { logger });
     try {
