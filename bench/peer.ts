@@ -35,6 +35,7 @@ import { pino } from 'pino';
 import { openDatabase } from '../platform/db/database.ts';
 import { findMosquittoBinary, startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
+import { machine as harnessMachine, tsxImport } from './harness.ts';
 import { expectedEpisodes, payloadFor, type PeerChildMessage, type PeerParentMessage, type PeerPublisherJob, type PeerPublisherReport } from './peer-publisher.ts';
 
 // ---------------------------------------------------------------------------
@@ -211,14 +212,6 @@ async function freePort(): Promise<number> {
   const { port } = srv.address() as AddressInfo;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
-}
-
-function tsxImport(): string {
-  try {
-    return import.meta.resolve('tsx');
-  } catch {
-    return 'tsx';
-  }
 }
 
 const codes = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `PEER-${prefix}-${String(i + 1).padStart(5, '0')}`);
@@ -905,7 +898,6 @@ interface SystemResult {
 }
 
 function machine(): Record<string, unknown> {
-  const cpus = os.cpus();
   let nodeRed = 'not installed';
   let contrib = 'not installed';
   try {
@@ -914,7 +906,7 @@ function machine(): Record<string, unknown> {
   } catch {
     /* not installed */
   }
-  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, nodeRed, nodeRedContribInfluxdb: contrib };
+  return { ...harnessMachine(), nodeRed, nodeRedContribInfluxdb: contrib };
 }
 
 const ratio = (a: number | null | undefined, b: number | null | undefined, digits = 2): number | null => (a && b ? round(a / b, digits) : null);
