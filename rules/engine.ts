@@ -48,8 +48,6 @@ export interface RuleEffects {
 
 const READING_KINDS: ReadonlySet<Rule['kind']> = new Set(['threshold', 'usage', 'trend', 'anomaly', 'composite']);
 const isReadingRule = (rule: Rule): rule is ReadingRule => READING_KINDS.has(rule.kind);
-/** Assets of one batch whose effects (work orders, alarms, state) may wait on the database at once. */
-const EFFECT_CONCURRENCY = 4;
 
 export interface EngineReading extends Reading {
   assetType: string;
@@ -282,61 +280,31 @@ export function createRulesEngine(deps: {
     },
 
     /**
-     * Evaluates a batch: each asset's readings in order, different assets side by side (a rule's state
-     * belongs to one asset, so assets are independent), at most EFFECT_CONCURRENCY assets waiting on
-     * the database at once — one asset's work-order transaction does not hold up the readings of all
-     * the others. Readings that change nothing in the database are evaluated without waiting. Throws
-     * (after every asset has settled) if an effect failed (database down): the caller retries the
+     * Evaluates a batch in order. Throws if an effect fails (database down): the caller retries the
      * batch, and readings already applied are skipped by each state's `lastTs`.
      */
     async onReadings(readings: readonly EngineReading[]): Promise<void> {
       const pairs: { ruleId: string; assetId: string; assetCode: string; before: Date }[] = [];
-      const byAsset = new Map<string, { r: EngineReading; rules: ReadingRule[] }[]>();
-      for (const r of readings) {
-        const rules = rulesFor(r);
-        if (rules.length === 0) continue;
-        for (const rule of rules) pairs.push({ ruleId: rule.id, assetId: r.assetId, assetCode: r.assetCode, before: r.ts });
-        let list = byAsset.get(r.assetId);
-        if (!list) byAsset.set(r.assetId, (list = []));
-        list.push({ r, rules });
-      }
+      for (const r of readings) for (const rule of rulesFor(r)) pairs.push({ ruleId: rule.id, assetId: r.assetId, assetCode: r.assetCode, before: r.ts });
       if (pairs.length === 0) return;
       await loadStates(pairs);
       const now = clock.now();
-      const runAsset = async (list: { r: EngineReading; rules: ReadingRule[] }[]): Promise<void> => {
-        for (const { r, rules } of list) {
-          for (const rule of rules) {
-            const k = key(rule.id, r.assetId);
-            const result = evaluate(rule, states.get(k), r, now);
-            stats.evaluations++;
-            if (result.decisions.length > 0 || result.changed) {
-              try {
-                for (const d of result.decisions) await act(rule, r, d);
-                if (result.changed) await persistState(rule.id, r.assetId, result.state);
-              } catch (err) {
-                stats.errors++;
-                throw err;
-              }
-            }
-            states.set(k, result.state);
-          }
-        }
-      };
-      const groups = [...byAsset.values()];
-      let next = 0;
-      let failure: unknown;
-      const worker = async (): Promise<void> => {
-        while (next < groups.length) {
-          const list = groups[next++]!;
+      for (const r of readings) {
+        for (const rule of rulesFor(r)) {
+          const k = key(rule.id, r.assetId);
+          const before = states.get(k);
+          const result = evaluate(rule, before, r, now);
+          stats.evaluations++;
           try {
-            await runAsset(list);
+            for (const d of result.decisions) await act(rule, r, d);
+            if (result.changed) await persistState(rule.id, r.assetId, result.state);
           } catch (err) {
-            failure ??= err;
+            stats.errors++;
+            throw err;
           }
+          states.set(k, result.state);
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(EFFECT_CONCURRENCY, groups.length) }, worker));
-      if (failure !== undefined) throw failure;
+      }
     },
 
     /**
