@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     });
     await platform.engine.reload();
     const headers = await apiKeyHeader(platform.apiUrl!, 'manager');
-    const someOrders = await prisma.asset.findMany({ select: { id: true }, take: 50 });
+    const someAssets = await prisma.asset.findMany({ select: { id: true }, take: 50 });
 
     // Readings stamped in real time: asset i reports every ASSETS / RATE s.
     const pub = await startPublisher(
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
         warmupS: 5,
         endpoints: [
           { name: 'GET /work-orders?limit=50', paths: ['/work-orders?limit=50', '/work-orders?limit=50&status=open'], ratePerS: API_RATE / 2 },
-          { name: 'GET /assets/:id', paths: someOrders.map((a) => `/assets/${a.id}`), ratePerS: API_RATE / 2 },
+          { name: 'GET /assets/:id', paths: someAssets.map((a) => `/assets/${a.id}`), ratePerS: API_RATE / 2 },
         ],
       };
       apiResult = new Promise<HttpLoadMessage>((resolve, reject) => {
