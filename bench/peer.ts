@@ -20,7 +20,7 @@
  * --rounds R repeats both systems R times in alternating order (A B, B A, …) and pools the results.
  * then stop it. Figures are printed as measured; nothing here passes or fails. See bench/peer-nodered/README.md.
  */
-import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
@@ -35,8 +35,8 @@ import { pino } from 'pino';
 import { openDatabase } from '../platform/db/database.ts';
 import { findMosquittoBinary, startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
-import { machine as harnessMachine, tsxImport } from './harness.ts';
-import { expectedEpisodes, payloadFor, type PeerChildMessage, type PeerParentMessage, type PeerPublisherJob, type PeerPublisherReport } from './peer-publisher.ts';
+import { machine as harnessMachine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
+import { expectedEpisodes, payloadFor, type PublisherJob, type PublisherReport } from './publisher.ts';
 
 // ---------------------------------------------------------------------------
 // options
@@ -637,41 +637,16 @@ async function startNodeRed(mqttUrl: string): Promise<SystemHandle> {
 // load
 // ---------------------------------------------------------------------------
 
-async function startPublisher(job: PeerPublisherJob): Promise<{ go(): Promise<PeerPublisherReport> }> {
-  const child = fork(fileURLToPath(new URL('./peer-publisher.ts', import.meta.url)), [], { execArgv: ['--import', tsxImport()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  forked.add(child);
-  child.once('exit', () => forked.delete(child));
-  let report: ((r: PeerPublisherReport) => void) | undefined;
-  let fail: ((e: Error) => void) | undefined;
-  const done = new Promise<PeerPublisherReport>((resolve, reject) => {
-    report = resolve;
-    fail = reject;
-  });
-  done.catch(() => undefined);
-  let ready: () => void = () => undefined;
-  const readyP = new Promise<void>((r) => (ready = r));
-  child.on('message', (m: PeerChildMessage) => {
-    if (m.type === 'ready') ready();
-    else if (m.type === 'done') {
-      const { type: _t, ...r } = m;
-      report?.(r);
-    } else fail?.(new Error(`publisher: ${m.message}`));
-  });
-  child.once('exit', (code, signal) => fail?.(new Error(`publisher exited (code ${code}, signal ${signal}) before reporting`)));
-  const send = (m: PeerParentMessage): void => void child.send(m);
-  send({ type: 'run', ...job });
-  await Promise.race([readyP, done.then(() => undefined)]);
-  return {
-    go: async () => {
-      send({ type: 'go' });
-      const r = await done;
-      send({ type: 'exit' });
-      return r;
+/** The shared load generator (bench/publisher.ts) at QoS 1, tracked for cleanup. */
+const startPublisher = (job: PublisherJob): ReturnType<typeof startHarnessPublisher> =>
+  startHarnessPublisher(job, 'peer', {
+    onChild: (child) => {
+      forked.add(child);
+      child.once('exit', () => forked.delete(child));
     },
-  };
-}
+  });
 
-const jobFor = (url: string, site: string, assets: string[], messages: number, rate: number): PeerPublisherJob => ({
+const jobFor = (url: string, site: string, assets: string[], messages: number, rate: number): PublisherJob => ({
   url,
   site,
   assets,
@@ -681,6 +656,7 @@ const jobFor = (url: string, site: string, assets: string[], messages: number, r
   baseTs: baseTs(messages, assets.length, 100),
   tsStepMs: 100,
   clientIdPrefix: `peer-load-${site}`,
+  ruleEvents: true,
   qos: 1,
 });
 
@@ -740,7 +716,7 @@ interface ThroughputResult {
   duplicated: number;
   seconds: number;
   msgsPerS: number;
-  publisher: PeerPublisherReport & { msgsPerS: number; allAckedAfterS: number };
+  publisher: PublisherReport & { msgsPerS: number; allAckedAfterS: number };
   episodes: { expected: number; recorded: number };
   cpuSeconds: Record<string, number>;
   systemCores: number;
@@ -760,7 +736,7 @@ async function throughput(sys: SystemHandle, mqttUrl: string): Promise<Throughpu
   const rss = rssTracker(sys.pid);
   const cpu0 = cpuSnapshot(sys.pid);
   const wall0 = Date.now();
-  let report: PeerPublisherReport | undefined;
+  let report: PublisherReport | undefined;
   let pubError: unknown;
   const pubDone = pub.go().then(
     (r) => (report = r),
@@ -827,7 +803,7 @@ async function latency(sys: SystemHandle, mqttUrl: string): Promise<LatencyResul
   progress(`${LABEL[sys.name]}: latency — ${fmt(opts.rate)} readings/s background (${fmt(M)}), ${opts.probes} alarm probes every ${opts.probeIntervalMs} ms`);
   const rss = rssTracker(sys.pid);
   const cpu0 = cpuSnapshot(sys.pid);
-  let report: PeerPublisherReport | undefined;
+  let report: PublisherReport | undefined;
   let pubError: unknown;
   const pubDone = pub.go().then(
     (r) => (report = r),

@@ -1,12 +1,13 @@
 /**
- * Load generator for bench/ingest.ts, run as a separate process (child_process.fork with tsx) so the
+ * Load generator for the benches (ingest, rules, api-load, soak, peer), run as a separate process (child_process.fork with tsx) so the
  * publisher and the service under test each get a core. Not meant to be run by hand.
  *
  * IPC protocol (parent ⇄ child):
  *   parent → {type:'run', ...PublisherJob}   child connects `connections` MQTT 3.1.1 clients
  *   child  → {type:'ready'}                   all clients connected
  *   parent → {type:'go'}                      child publishes, respecting socket backpressure
- *   child  → {type:'done', ...PublisherReport} every message handed to the kernel; clients closed
+ *   child  → {type:'done', ...PublisherReport} every message handed to the kernel (with qos 1: and
+ *                                             acknowledged by the broker); clients closed
  *   child  → {type:'error', message}
  *
  * Messages: N readings spread round-robin over the assets (message k → asset k % A, per-asset index
@@ -23,6 +24,7 @@
  * and no asset runs hot: the rules evaluate every reading but have nothing to do.
  */
 import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 
 export interface PublisherJob {
@@ -42,13 +44,16 @@ export interface PublisherJob {
   /** Gateway (site-scoped) device credential when the broker requires MQTT_AUTH=devices. */
   username?: string | undefined;
   password?: string | undefined;
+  /** Publish QoS; default 0. With 1 the report's ackedAt waits for every PUBACK (bench/peer.ts). */
+  qos?: 0 | 1 | undefined;
 }
 
 export interface PublisherReport {
   sent: number;
-  /** Date.now() just before the first publish / after the last byte was handed to the kernel. */
+  /** Date.now() just before the first publish / after the last byte was handed to the kernel / after the last PUBACK (= endedAt with QoS 0). */
   startedAt: number;
   endedAt: number;
+  ackedAt: number;
   /** Times a connection's socket buffer was full (mqtt.js corks per tick, so this also counts plain batching). */
   drainWaits: number;
   /** Time spent waiting for 'drain', summed over connections: the receiver not reading fast enough. */
@@ -76,6 +81,16 @@ export function payloadFor(i: number, j: number, baseTs: number, tsStepMs: numbe
   return JSON.stringify({ ts: baseTs + j * tsStepMs, metrics });
 }
 
+/** Over-temperature episodes the ruleEvents data contains for N messages over A assets (what a correct rule must report). */
+export function expectedEpisodes(messages: number, assets: number): number {
+  let n = 0;
+  for (let i = 3; i < assets; i += 10) {
+    const perAsset = Math.floor(messages / assets) + (i < messages % assets ? 1 : 0);
+    if (perAsset > HOT_FROM) n++;
+  }
+  return n;
+}
+
 function send(msg: ChildMessage): void {
   process.send?.(msg);
 }
@@ -98,6 +113,9 @@ async function connectAll(job: PublisherJob): Promise<MqttClient[]> {
   return clients;
 }
 
+/** Messages not yet acknowledged by the broker (QoS 1). */
+const unacked = (client: MqttClient): number => Object.keys((client as unknown as { outgoing: Record<string, unknown> }).outgoing).length;
+
 /** Publishes every message whose asset belongs to connection `c`, in global k order. */
 async function publishOn(client: MqttClient, c: number, job: PublisherJob, stats: { sent: number; drainWaits: number; drainWaitMs: number }, startedAt: number): Promise<void> {
   const A = job.assets.length;
@@ -108,11 +126,12 @@ async function publishOn(client: MqttClient, c: number, job: PublisherJob, stats
   for (let i = c; i < A; i += C) mine += Math.floor(job.messages / A) + (i < job.messages % A ? 1 : 0);
   const myRate = job.rate > 0 ? (job.rate * mine) / job.messages : 0;
   const stream = client.stream;
+  const qos = job.qos ?? 0;
   let published = 0;
   for (let k = c; k < job.messages; ) {
     const i = k % A;
     const j = Math.floor(k / A);
-    client.publish(topics[i]!, payloadFor(i, j, job.baseTs, job.tsStepMs, job.ruleEvents), { qos: 0 });
+    client.publish(topics[i]!, payloadFor(i, j, job.baseTs, job.tsStepMs, job.ruleEvents), { qos });
     published++;
     stats.sent++;
     // next k on this connection: next asset ≡ c (mod C) in this round, else first one of the next round
@@ -124,6 +143,8 @@ async function publishOn(client: MqttClient, c: number, job: PublisherJob, stats
       await once(stream, 'drain');
       stats.drainWaitMs += performance.now() - t0;
     }
+    // keep the number of unacknowledged QoS 1 messages (= message ids in use) well below 65,535
+    if (qos === 1 && published % 1000 === 0) while (unacked(client) > 20_000) await new Promise((r) => setTimeout(r, 1));
     if (myRate > 0 && published % 50 === 0) {
       const dueAt = startedAt + (published / myRate) * 1000;
       const wait = dueAt - Date.now();
@@ -153,6 +174,8 @@ async function run(job: PublisherJob): Promise<void> {
   const startedAt = Date.now();
   await Promise.all(clients.map((client, c) => publishOn(client, c, job, stats, startedAt)));
   const endedAt = Date.now();
+  while (clients.some((cl) => unacked(cl) > 0)) await new Promise((r) => setTimeout(r, 1));
+  const ackedAt = Date.now();
   clearInterval(rssTimer);
   maxRss = Math.max(maxRss, process.memoryUsage().rss);
   const cpu = process.cpuUsage(cpu0);
@@ -162,6 +185,7 @@ async function run(job: PublisherJob): Promise<void> {
     sent: stats.sent,
     startedAt,
     endedAt,
+    ackedAt,
     drainWaits: stats.drainWaits,
     drainWaitMs: Math.round(stats.drainWaitMs),
     cpuUserMs: cpu.user / 1000,
@@ -170,7 +194,8 @@ async function run(job: PublisherJob): Promise<void> {
   });
 }
 
-if (process.send) {
+// only when forked as a child (importing payloadFor elsewhere must not install these handlers)
+if (process.send && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'run') {
       run(m).catch((err: unknown) => {
