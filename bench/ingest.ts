@@ -17,7 +17,7 @@
  *     then verify with InfluxQL count() that InfluxDB holds exactly N points.
  * Figures are printed as measured, beside the target; nothing here passes or fails.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -37,6 +37,7 @@ import { loadConfig } from '../platform/config.ts';
 import { startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
 import type { ProbeChildMessage, ProbeJob, ProbeParentMessage, ProbeReport } from './probe.ts';
+import { createCleanup } from './cleanup.ts';
 import { machine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
 import type { PublisherJob, PublisherReport } from './publisher.ts';
 
@@ -132,61 +133,17 @@ const progress = (msg: string): void => {
 // cleanup: everything registered here runs once, newest first, on success, error, timeout or signal
 // ---------------------------------------------------------------------------
 
-const cleanups: { name: string; fn: () => Promise<void> | void }[] = [];
-const children = new Set<ChildProcess>();
-let cleaning: Promise<void> | undefined;
-
-function onCleanup(name: string, fn: () => Promise<void> | void): () => void {
-  const entry = { name, fn };
-  cleanups.push(entry);
-  // returns "done early": runs it now and unregisters it
-  return () => {
-    const i = cleanups.indexOf(entry);
-    if (i >= 0) cleanups.splice(i, 1);
-  };
-}
-
 /** The service's logger: silenced on abort (a half-torn-down platform only logs noise). */
 let serviceLogger: { level: string } | undefined;
 
-function cleanupAll(perStepMs: number): Promise<void> {
-  cleaning ??= (async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    while (cleanups.length > 0) {
-      const { name, fn } = cleanups.pop()!;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          fn(),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(() => {
-              progress(`cleanup "${name}" did not finish within ${perStepMs / 1000} s; moving on`);
-              resolve();
-            }, perStepMs);
-          }),
-        ]);
-      } catch (err) {
-        progress(`cleanup "${name}" failed: ${(err as Error).message}`);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  })();
-  return cleaning;
-}
-
-async function abort(why: string, code: number): Promise<never> {
-  progress(why);
-  if (serviceLogger) serviceLogger.level = 'silent';
-  const force = setTimeout(() => process.exit(code), 60_000);
-  force.unref();
-  await cleanupAll(5_000);
-  process.exit(code);
-}
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void abort(`${sig}: cleaning up`, 130));
-const guard = setTimeout(() => void abort(`overall timeout: the benchmark did not finish within ${opts.timeoutS} s; aborting`, 1), opts.timeoutS * 1000);
-guard.unref();
+const { children, onCleanup, cleanupAll, cleaning, abort } = createCleanup({
+  progress,
+  abortStepMs: 5_000,
+  timeoutS: opts.timeoutS,
+  onAbort: () => {
+    if (serviceLogger) serviceLogger.level = 'silent';
+  },
+});
 
 // ---------------------------------------------------------------------------
 // small helpers
@@ -903,6 +860,6 @@ main().then(
   () => process.exit(0),
   (err: unknown) => {
     // after a signal or the timeout, children dying is the expected consequence: no second report
-    if (!cleaning) void abort(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
+    if (!cleaning()) void abort(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
   },
 );

@@ -20,7 +20,7 @@
  * --rounds R repeats both systems R times in alternating order (A B, B A, …) and pools the results.
  * then stop it. Figures are printed as measured; nothing here passes or fails. See bench/peer-nodered/README.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
@@ -35,6 +35,7 @@ import { pino } from 'pino';
 import { openDatabase } from '../platform/db/database.ts';
 import { findMosquittoBinary, startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
+import { createCleanup } from './cleanup.ts';
 import { machine as harnessMachine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
 import { expectedEpisodes, payloadFor, type PublisherJob, type PublisherReport } from './publisher.ts';
 
@@ -122,60 +123,23 @@ const progress = (msg: string): void => void process.stderr.write(`[bench:peer] 
 // cleanup: everything registered here runs once, newest first, on success, error, timeout or signal
 // ---------------------------------------------------------------------------
 
-const cleanups: { name: string; fn: () => Promise<void> | void }[] = [];
-const forked = new Set<ChildProcess>();
-let cleaning: Promise<void> | undefined;
-
-function onCleanup(name: string, fn: () => Promise<void> | void): () => void {
-  const entry = { name, fn };
-  cleanups.push(entry);
-  return () => {
-    const i = cleanups.indexOf(entry);
-    if (i >= 0) cleanups.splice(i, 1);
-  };
-}
-
-function cleanupAll(perStepMs: number): Promise<void> {
-  cleaning ??= (async () => {
-    for (const child of forked) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    while (cleanups.length > 0) {
-      const { name, fn } = cleanups.pop()!;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          fn(),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(() => {
-              progress(`cleanup "${name}" did not finish within ${perStepMs / 1000} s; moving on`);
-              resolve();
-            }, perStepMs);
-          }),
-        ]);
-      } catch (err) {
-        progress(`cleanup "${name}" failed: ${(err as Error).message}`);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  })();
-  return cleaning;
-}
-
 /** Set on abort: the systems' dying words (their database went away first) are only noise then. */
 let aborting = false;
 
-async function abort(why: string, code: number): Promise<never> {
-  progress(why);
-  aborting = true;
-  const force = setTimeout(() => process.exit(code), 60_000);
-  force.unref();
-  await cleanupAll(15_000);
-  process.exit(code);
-}
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void abort(`${sig}: cleaning up`, 130));
-const guard = setTimeout(() => void abort(`overall timeout: the benchmark did not finish within ${opts.timeoutS} s; aborting`, 1), opts.timeoutS * 1000);
-guard.unref();
+const {
+  children: forked,
+  onCleanup,
+  cleanupAll,
+  cleaning,
+  abort,
+} = createCleanup({
+  progress,
+  abortStepMs: 15_000,
+  timeoutS: opts.timeoutS,
+  onAbort: () => {
+    aborting = true;
+  },
+});
 
 // ---------------------------------------------------------------------------
 // small helpers
@@ -1071,6 +1035,6 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    if (!cleaning) void abort(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
+    if (!cleaning()) void abort(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
   },
 );
