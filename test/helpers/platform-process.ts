@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exited, exitOrKill, killGroupRemnants, killWatchdog, signalGroup, spawnShellWatchdog } from '../services/process-tools.ts';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -70,24 +71,11 @@ const TEST_DEFAULTS: Record<string, string> = {
 const live = new Set<ChildProcess>();
 let exitHandlerInstalled = false;
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
 function installExitHandler(): void {
   if (exitHandlerInstalled) return;
   exitHandlerInstalled = true;
   process.on('exit', () => {
-    for (const c of live) killGroup(c, 'SIGKILL');
+    for (const c of live) signalGroup(c, 'SIGKILL');
   });
 }
 
@@ -97,38 +85,7 @@ function installExitHandler(): void {
  */
 function spawnWatchdog(pid: number, dir: string): ChildProcess | undefined {
   const script = 'read -r _ignored; kill -KILL "-$1" 2>/dev/null; if [ -n "$2" ]; then sleep 0.5; rm -rf -- "$2"; fi';
-  try {
-    const wd = spawn('/bin/sh', ['-c', script, 'platform-process-watchdog', String(pid), dir], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    wd.on('error', () => undefined);
-    wd.stdin?.on('error', () => undefined);
-    wd.unref();
-    (wd.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return wd;
-  } catch {
-    return undefined;
-  }
-}
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (exited(child)) return true;
-  return new Promise<boolean>((resolveWait) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolveWait(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolveWait(true);
-    };
-    child.once('exit', onExit);
-  });
+  return spawnShellWatchdog('platform-process-watchdog', script, [String(pid), dir]);
 }
 
 export function platformProcess(opts: PlatformProcessOptions): PlatformProcess {
@@ -179,32 +136,17 @@ export function platformProcess(opts: PlatformProcessOptions): PlatformProcess {
   }
 
   function releaseWatchdog(): void {
-    if (watchdog?.pid !== undefined) {
-      try {
-        process.kill(watchdog.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    killWatchdog(watchdog);
     watchdog = undefined;
   }
 
   async function kill(signal: NodeJS.Signals, graceMs: number): Promise<void> {
     const c = child;
     if (!c) return;
-    killGroup(c, signal);
-    if (!(await waitForExit(c, graceMs))) {
-      killGroup(c, 'SIGKILL');
-      await waitForExit(c, 10_000);
-    }
+    signalGroup(c, signal);
+    await exitOrKill(c, graceMs, 10_000);
     // anything left in its process group (there should be nothing)
-    if (c.pid !== undefined) {
-      try {
-        process.kill(-c.pid, 'SIGKILL');
-      } catch {
-        /* group empty */
-      }
-    }
+    killGroupRemnants(c.pid);
     live.delete(c);
     releaseWatchdog();
     child = undefined;

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { connectAsync } from 'mqtt';
+import { exitOrKill, killGroupRemnants, killWatchdog, signalGroup, spawnShellWatchdog } from './process-tools.ts';
 
 export interface ServiceUrls {
   databaseUrl?: string;
@@ -86,19 +87,6 @@ function installExitHandlers(): void {
 }
 
 /** Children are spawned detached (own process group), so signal the whole group. */
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
 /**
  * Detached `sh` that blocks reading a pipe from us. If we die (any way, including SIGKILL),
  * the pipe hits EOF and the shell terminates the child's process group and removes the
@@ -111,58 +99,15 @@ function spawnWatchdog(pid: number, tempDir: string): ChildProcess | undefined {
     'kill -TERM "-$1" 2>/dev/null; ' +
     'i=0; while kill -0 "-$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i+1)); done; ' +
     'kill -KILL "-$1" 2>/dev/null; sleep 0.5; rm -rf -- "$2"';
-  try {
-    const wd = spawn('/bin/sh', ['-c', script, 'test-services-watchdog', String(pid), tempDir], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    wd.on('error', () => undefined);
-    wd.stdin?.on('error', () => undefined);
-    wd.unref();
-    // Keep the pipe open but don't let it keep the event loop alive.
-    (wd.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return wd;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return true;
-  return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
+  return spawnShellWatchdog('test-services-watchdog', script, [String(pid), tempDir]);
 }
 
 async function stopManaged(m: Managed): Promise<void> {
-  if (m.watchdog?.pid !== undefined) {
-    try {
-      process.kill(m.watchdog.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  killWatchdog(m.watchdog);
   signalGroup(m.child, m.stopSignal);
-  if (!(await waitForExit(m.child, STOP_GRACE_MS))) {
-    signalGroup(m.child, 'SIGKILL');
-    await waitForExit(m.child, 5_000);
-  }
+  await exitOrKill(m.child, STOP_GRACE_MS, 5_000);
   // postgres backends may outlive the postmaster by a moment; make sure the group is gone.
-  if (m.child.pid !== undefined) {
-    try {
-      process.kill(-m.child.pid, 'SIGKILL');
-    } catch {
-      /* group already empty */
-    }
-  }
+  killGroupRemnants(m.child.pid);
   live.delete(m);
   await rm(m.tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
@@ -709,18 +654,9 @@ export async function startPrivateMosquitto(opts: { persistence?: boolean } = {}
 
   /** Like stopManaged() but keeps the temp dir (the persistence database lives there). */
   const halt = async (m: Managed): Promise<void> => {
-    if (m.watchdog?.pid !== undefined) {
-      try {
-        process.kill(m.watchdog.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    killWatchdog(m.watchdog);
     signalGroup(m.child, m.stopSignal);
-    if (!(await waitForExit(m.child, STOP_GRACE_MS))) {
-      signalGroup(m.child, 'SIGKILL');
-      await waitForExit(m.child, 5_000);
-    }
+    await exitOrKill(m.child, STOP_GRACE_MS, 5_000);
     live.delete(m);
   };
 
@@ -785,25 +721,7 @@ export interface PrivatePostgres {
  * private server's data dir while the server is stopped and there is no process watchdog.
  */
 function spawnDirWatchdog(dir: string): ChildProcess | undefined {
-  try {
-    const wd = spawn('/bin/sh', ['-c', 'read -r _ignored; rm -rf -- "$1"', 'test-services-dir-watchdog', dir], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
-    wd.on('error', () => undefined);
-    wd.stdin?.on('error', () => undefined);
-    wd.unref();
-    (wd.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return wd;
-  } catch {
-    return undefined;
-  }
-}
-
-function killWatchdog(wd: ChildProcess | undefined): void {
-  if (wd?.pid === undefined) return;
-  try {
-    process.kill(wd.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
+  return spawnShellWatchdog('test-services-dir-watchdog', 'read -r _ignored; rm -rf -- "$1"', [dir]);
 }
 
 /**
@@ -866,18 +784,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
         /* already gone */
       }
     }
-    if (!(await waitForExit(m.child, STOP_GRACE_MS))) {
-      signalGroup(m.child, 'SIGKILL');
-      await waitForExit(m.child, 5_000);
-    }
+    await exitOrKill(m.child, STOP_GRACE_MS, 5_000);
     // no backend may outlive the postmaster: the next start would find their shared memory in use
-    if (pid !== undefined) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* group already empty */
-      }
-    }
+    killGroupRemnants(pid);
     live.delete(m);
   };
 
