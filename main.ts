@@ -398,6 +398,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         deadLetters: deadLetters.stats(),
         telemetry: telemetry.stats(),
         rules: engine.stats(),
+        readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
       },
     };
   }
@@ -428,6 +429,8 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         dataTransfer,
         auth,
         audit,
+        changes: db.changes,
+        readCache: { maxAgeMs: config.readCacheMs, activityLagMs: Math.min(config.readCacheActivityMs, config.readCacheMs), maxBytes: config.readCacheMb * 2 ** 20 },
         scopes: createScopeChecker(db.prisma),
         authEnabled: config.authMode === 'on',
         hardening: { rateLimitPerMin: config.rateLimitPerMin, rateLimitLoginPerMin: config.rateLimitLoginPerMin, hstsMaxAgeS: config.hstsMaxAgeS },

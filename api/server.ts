@@ -55,6 +55,8 @@ import { dataTransferRoutes } from './routes/data-transfer.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { installAccessControl } from './access-control.ts';
 import { installAuditLog } from './audit-hooks.ts';
+import { installReadCache, type ReadCacheStats } from './read-cache.ts';
+import type { ChangeFeed } from '../platform/db/change-feed.ts';
 import type { AuthService } from '../access/auth-service.ts';
 import type { AuditService } from '../access/audit.ts';
 import type { ScopeChecker } from '../access/scope.ts';
@@ -97,10 +99,20 @@ export interface ApiDeps {
   /** Outbound webhooks: subscriptions, delivery log, outbox (integrations/). */
   webhooks: WebhookService;
   telemetry: TelemetryStore;
+  /** Committed table changes, for the read cache. */
+  changes: ChangeFeed;
+  /** API read cache (api/read-cache.ts): oldest entry served (0 = off) and size bound. */
+  readCache: { maxAgeMs: number; activityLagMs: number; maxBytes: number };
   clock: Clock;
   health(): Promise<HealthReport>;
   /** Asset codes/sites changed: ingest drops its cache. */
   onAssetsChanged(): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    readCache: { stats(): ReadCacheStats; clear(): void };
+  }
 }
 
 export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -126,6 +138,9 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   // before any route: every route registered below is checked against the access table
   installAccessControl(app, { enabled: deps.authEnabled, auth: deps.auth, scopes: deps.scopes });
   installAuditLog(app, deps.audit);
+  // after access control: only permitted, in-scope requests reach the cache
+  const readCache = installReadCache(app, { changes: deps.changes, ...deps.readCache });
+  app.decorate('readCache', readCache);
 
   healthRoutes(app, deps);
   assetRoutes(app, deps);

@@ -6,10 +6,11 @@
  * processes. Target: p99 ≤ 25 ms.
  *
  *   npm run bench:api -- [--rate 1000] [--ingest 10000] [--seconds 30] [--warmup 5] [--assets 1000]
- *                        [--orders 20000] [--cpu-prof FILE.cpuprofile] [--api-process] [--json]
+ *                        [--orders 20000] [--cpu-prof FILE.cpuprofile] [--api-process] [--read-cache-ms N] [--json]
  *
  * --api-process: the requests go to a second service process with ROLES=api on the same database (the
  * deployment the ROLES setting is for), while this process keeps ingesting with ROLES=ingest,rules.
+ * --read-cache-ms: READ_CACHE_MS of the serving process (0 = without the API read cache).
  */
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ const { values: argv } = parseArgs({
     warmup: { type: 'string', default: '5' },
     'cpu-prof': { type: 'string' },
     'api-process': { type: 'boolean', default: false },
+    'read-cache-ms': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -46,7 +48,9 @@ const progress = (s: string): void => void (argv.json ? process.stderr : process
 
 async function main(): Promise<void> {
   progress('starting local PostgreSQL + InfluxDB and the platform');
-  const bench = await startBenchPlatform();
+  // READ_CACHE_MS for the serving process (default: the service default); 0 measures without the cache
+  const cacheEnv: Record<string, string> = argv['read-cache-ms'] === undefined ? {} : { READ_CACHE_MS: argv['read-cache-ms'] };
+  const bench = await startBenchPlatform(cacheEnv);
   const { platform } = bench;
   const children: ChildProcess[] = [];
   let apiProcess: PlatformProcess | undefined;
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
     if (argv['api-process']) {
       progress('starting a second service process with ROLES=api on the same database');
       apiProcess = platformProcess({
-        env: { DATABASE_URL: platform.config.databaseUrl!, INFLUX_URL: platform.config.influxUrl!, INFLUX_DATABASE: platform.config.influxDatabase, ROLES: 'api', AUTH_MODE: 'on', LOG_LEVEL: 'info' },
+        env: { DATABASE_URL: platform.config.databaseUrl!, INFLUX_URL: platform.config.influxUrl!, INFLUX_DATABASE: platform.config.influxDatabase, ROLES: 'api', AUTH_MODE: 'on', LOG_LEVEL: 'info', ...cacheEnv },
       });
       await apiProcess.start();
       apiUrl = apiProcess.apiUrl();
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
     });
     http.send({ type: 'run', job: loadJob });
     await sleep(WARMUP_S * 1000 + 50);
+    const cacheBefore = await readCacheCounters(apiUrl, headers);
     const before = { at: performance.now(), accepted: platform.pipeline!.counters().accepted, written: platform.telemetry.stats().written, cpu: process.cpuUsage() };
     const eld = monitorEventLoopDelay({ resolution: 10 });
     eld.enable();
@@ -148,6 +153,8 @@ async function main(): Promise<void> {
     const results = outcome.results;
     const windowS = (performance.now() - before.at) / 1000;
     const cpu = process.cpuUsage(before.cpu);
+    const cacheAfter = await readCacheCounters(apiUrl, headers);
+    const readCache = cacheAfter && cacheBefore ? readCacheDelta(cacheBefore, cacheAfter) : null;
     const ingestPerS = Math.round((platform.pipeline!.counters().accepted - before.accepted) / windowS);
     const writtenPerS = Math.round((platform.telemetry.stats().written - before.written) / windowS);
     for (const c of children) c.kill();
@@ -177,6 +184,7 @@ async function main(): Promise<void> {
         peakRssMb: Math.round(peakRssMb),
       },
       endpoints: results,
+      readCache,
       worstP99Ms: worstP99,
       targetP99Ms: 25,
       met: worstP99 <= 25 && failed === 0 && achieved >= RATE * 0.98 && ingestPerS >= INGEST * 0.98,
@@ -197,6 +205,7 @@ async function main(): Promise<void> {
       }
       const sv = result.service;
       console.log(`  service process: ${sv.cpuCoresBusy} cores busy, event-loop delay p50 ${sv.eventLoopDelayMs.p50} / p99 ${sv.eventLoopDelayMs.p99} / max ${sv.eventLoopDelayMs.max} ms, peak ingest queue ${sv.peakIngestQueue}, peak RSS ${sv.peakRssMb} MB; rejected readings ${rejected}`);
+      if (readCache) console.log(`  read cache (READ_CACHE_MS): ${readCache.hits} hits, ${readCache.misses} misses, ${readCache.bypassed} bypassed (hit ratio ${readCache.hitRatio}); changes seen: ${JSON.stringify(readCache.changes)}`);
       console.log(`  worst p99 ${worstP99} ms (target ≤ 25 ms: ${worstP99 <= 25 ? 'met' : 'NOT met'})`);
     }
   } finally {
@@ -204,6 +213,29 @@ async function main(): Promise<void> {
     await apiProcess?.dispose();
     await bench.stop();
   }
+}
+
+interface CacheCounters {
+  hits: number;
+  misses: number;
+  bypassed: number;
+  changes: { changes: Record<string, number> };
+}
+
+/** The service's read-cache counters from /health (null when the cache is off or absent). */
+async function readCacheCounters(apiUrl: string, headers: Record<string, string>): Promise<CacheCounters | null> {
+  const res = await fetch(`${apiUrl}/health`, { headers });
+  const body = (await res.json()) as { counters?: { readCache?: (CacheCounters & { enabled: boolean }) | null } };
+  const rc = body.counters?.readCache;
+  return rc?.enabled ? rc : null;
+}
+
+function readCacheDelta(a: CacheCounters, b: CacheCounters) {
+  const hits = b.hits - a.hits;
+  const misses = b.misses - a.misses;
+  const bypassed = b.bypassed - a.bypassed;
+  const changes = Object.fromEntries(Object.entries(b.changes.changes).map(([t, n]) => [t, n - (a.changes.changes[t] ?? 0)]).filter(([, n]) => Number(n) > 0));
+  return { hits, misses, bypassed, hitRatio: Math.round((hits / Math.max(1, hits + misses + bypassed)) * 1000) / 1000, changes };
 }
 
 main().catch((err: unknown) => {

@@ -93,6 +93,22 @@ export const assetSelect = {
   area: { select: { code: true } },
 } satisfies Prisma.AssetSelect;
 
+type SelectedAsset = Prisma.AssetGetPayload<{ select: typeof assetSelect }>;
+
+/** GET /assets/:id: the list fields plus meters and the open downtime. */
+export type AssetDetail = SelectedAsset & {
+  meters: { name: string; value: number; unit: string | null; readAt: Date }[];
+  openDowntime: { id: string; reason: string; startedAt: Date; workOrderId: string | null } | null;
+};
+
+/** The row of AssetsService.get's statement (relations flattened, JSON sub-selects with ISO timestamps). */
+type AssetDetailRow = Omit<SelectedAsset, 'site' | 'area'> & {
+  siteCode: string;
+  areaCode: string | null;
+  meters: { name: string; value: number; unit: string | null; readAt: string }[] | null;
+  openDowntime: { id: string; reason: string; startedAt: string; workOrderId: string | null } | null;
+};
+
 const areaSelect = { id: true, siteId: true, parentId: true, code: true, name: true, kind: true, createdAt: true } satisfies Prisma.AreaSelect;
 const downtimeSelect = { id: true, assetId: true, workOrderId: true, reason: true, startedAt: true, endedAt: true } satisfies Prisma.AssetDowntimeSelect;
 const treeNodeSelect = { id: true, code: true, name: true, type: true, status: true, criticality: true, areaId: true, parentId: true } satisfies Prisma.AssetSelect;
@@ -560,18 +576,30 @@ export function createAssetService(deps: AssetServiceDeps) {
       });
     },
 
-    async get(id: string) {
-      const a = await prisma.asset.findUnique({
-        where: { id },
-        select: {
-          ...assetSelect,
-          meters: { select: { name: true, value: true, unit: true, readAt: true } },
-          downtimes: { where: { endedAt: null }, select: { id: true, reason: true, startedAt: true, workOrderId: true } },
-        },
-      });
-      if (!a) throw notFound('Asset', id);
-      const { downtimes, ...rest } = a;
-      return { ...rest, openDowntime: downtimes[0] ?? null };
+    /** The asset with its site and area codes, meters and open downtime: one statement (the detail read path is hot). */
+    async get(id: string): Promise<AssetDetail> {
+      const rows = await prisma.$queryRaw<AssetDetailRow[]>`
+        SELECT a.id, a.code, a.name, a.type, a.brand, a.model, a.serial, a.site_id AS "siteId", a.area_id AS "areaId", a.parent_id AS "parentId",
+               a.criticality::text AS criticality, a.supplier, a.purchase_cost AS "purchaseCost", a.purchase_date AS "purchaseDate",
+               a.commissioned_at AS "commissionedAt", a.install_date AS "installDate", a.warranty_end AS "warrantyEnd", a.retired_at AS "retiredAt",
+               a.specs, a.status::text AS status, a.last_seen_at AS "lastSeenAt", a.created_at AS "createdAt", a.updated_at AS "updatedAt",
+               s.code AS "siteCode", ar.code AS "areaCode",
+               (SELECT json_agg(json_build_object('name', m.name, 'value', m.value, 'unit', m.unit, 'readAt', m.read_at) ORDER BY m.name)
+                  FROM meters m WHERE m.asset_id = a.id) AS meters,
+               (SELECT json_build_object('id', d.id, 'reason', d.reason, 'startedAt', d.started_at, 'workOrderId', d.work_order_id)
+                  FROM asset_downtimes d WHERE d.asset_id = a.id AND d.ended_at IS NULL LIMIT 1) AS "openDowntime"
+          FROM assets a JOIN sites s ON s.id = a.site_id LEFT JOIN areas ar ON ar.id = a.area_id
+         WHERE a.id = ${id}`;
+      const row = rows[0];
+      if (!row) throw notFound('Asset', id);
+      const { siteCode, areaCode, meters, openDowntime, ...asset } = row;
+      return {
+        ...asset,
+        site: { code: siteCode },
+        area: areaCode === null ? null : { code: areaCode },
+        meters: (meters ?? []).map((m) => ({ ...m, readAt: new Date(m.readAt) })),
+        openDowntime: openDowntime ? { ...openDowntime, startedAt: new Date(openDowntime.startedAt) } : null,
+      };
     },
 
     async findByCode(code: string) {

@@ -58,6 +58,7 @@ export function assetRoutes(app: ApiApp, { assets, onAssetsChanged }: ApiDeps): 
   app.get(
     '/assets',
     {
+      config: { readCache: ['assets', 'asset_activity', 'sites', 'areas'] },
       schema: {
         tags,
         summary: 'List assets',
@@ -125,7 +126,10 @@ export function assetRoutes(app: ApiApp, { assets, onAssetsChanged }: ApiDeps): 
 
   app.get(
     '/assets/:id',
-    { schema: { tags, summary: 'Asset detail with its meters and open downtime', params: IdParams, response: { 200: AssetSchema, ...errorResponses } } },
+    {
+      config: { readCache: ['assets', 'asset_activity', 'sites', 'areas', 'meters', 'asset_downtimes'] },
+      schema: { tags, summary: 'Asset detail with its meters and open downtime', params: IdParams, response: { 200: AssetSchema, ...errorResponses } },
+    },
     async (req) => assetView(await assets.get(req.params.id)),
   );
 

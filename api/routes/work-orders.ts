@@ -7,6 +7,7 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms }: ApiDeps): v
   app.get(
     '/work-orders',
     {
+      config: { readCache: ['work_orders', 'assets'] },
       schema: {
         tags: ['work orders'],
         summary: 'List work orders (newest first)',
@@ -69,7 +70,10 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms }: ApiDeps): v
 
   app.get(
     '/work-orders/:id',
-    { schema: { tags: ['work orders'], summary: 'Work order with its history and alarms', params: IdParams, response: { 200: WorkOrderSchema, ...errorResponses } } },
+    {
+      config: { readCache: ['work_orders', 'work_order_events', 'alarms', 'assets'] },
+      schema: { tags: ['work orders'], summary: 'Work order with its history and alarms', params: IdParams, response: { 200: WorkOrderSchema, ...errorResponses } },
+    },
     async (req) => workOrderView(await workOrders.get(req.params.id)),
   );
 

@@ -10,6 +10,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, Prisma } from './generated/client.ts';
 import { applyMigrations, type SqlSession } from './migrate.ts';
+import { liteChangeFeed, pgChangeFeed, type ChangeFeed } from './change-feed.ts';
 import type { Logger } from '../logger.ts';
 
 export { Prisma };
@@ -20,6 +21,8 @@ export type DbTx = PrismaClient | Prisma.TransactionClient;
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   readonly prisma: Db;
+  /** Committed changes to the tables read caches depend on (platform/db/change-feed.ts). */
+  readonly changes: ChangeFeed;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -37,6 +40,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
     pool.on('error', (err) => log.warn({ err }, 'idle postgres connection failed'));
+    // before the first connection: every pooled connection is watched for writes
+    const changes = pgChangeFeed({ pool, connectionString: opts.databaseUrl, logger: opts.logger });
     const client = await pool.connect();
     try {
       const applied = await applyMigrations(pgSession(client));
@@ -44,12 +49,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     } finally {
       client.release();
     }
+    await changes.start();
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
       kind: 'postgres',
       prisma,
+      changes,
       ping: () => ping(prisma),
       close: async () => {
+        await changes.close();
         await prisma.$disconnect();
         await pool.end();
       },
@@ -64,12 +72,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   await lite.waitReady;
   const applied = await applyMigrations(liteSession(lite));
   log.info({ applied, dataDir: dataDir ?? 'memory' }, 'embedded PGlite ready');
+  const changes = await liteChangeFeed(lite);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(lite) });
   return {
     kind: 'pglite',
     prisma,
+    changes,
     ping: () => ping(prisma),
     close: async () => {
+      await changes.close();
       await prisma.$disconnect();
       await lite.close();
     },

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/databases.ts';
 import { api, startTestPlatform } from '../helpers/platform.ts';
 import { requireService, skipReason } from '../helpers/services.ts';
+import { assetSelect } from '../../maintenance/assets.ts';
+import { assetView } from '../../api/views.ts';
 
 const reason = skipReason('databaseUrl');
 const DAY = 86_400_000;
@@ -247,6 +249,31 @@ describe.skipIf(reason)(`asset lifecycle on PostgreSQL ${reason ?? ''}`, () => {
       ['created', null, 'procured'],
     ]);
     expect(h.items[0]!.summary).toBe('status in_service → retired: replaced by newer model');
+  });
+
+  it('the asset detail (one SQL statement) equals what the Prisma relation query gives, every field set', async () => {
+    const parent = await newAsset();
+    const a = await newAsset({ areaId: lineId, parentId: parent.id, criticality: 'high', supplier: 'ACME', purchaseCost: 1234.5, purchaseDate: dateIn(-400), commissionedAt: dateIn(-300), installDate: dateIn(-350), warrantyEnd: dateIn(-10), specs: { kW: 7.5, fluid: 'water', nested: { a: [1, 2] } } });
+    const prisma = platform.db.prisma;
+    const readAt = new Date(Date.now() - 61_234);
+    await prisma.meter.createMany({ data: [{ assetId: a.id, name: 'run_hours', value: 1234.567, unit: 'h', readAt }, { assetId: a.id, name: 'cycles', value: 42, unit: null, readAt }] });
+    await prisma.asset.update({ where: { id: a.id }, data: { lastSeenAt: new Date(Date.now() - 5_555) } });
+    expect((await setStatus(a.id, { status: 'under_repair', note: 'bearing noise' })).status).toBe(200);
+    const expected = await prisma.asset.findUnique({
+      where: { id: a.id },
+      select: { ...assetSelect, meters: { select: { name: true, value: true, unit: true, readAt: true }, orderBy: { name: 'asc' } }, downtimes: { where: { endedAt: null }, select: { id: true, reason: true, startedAt: true, workOrderId: true } } },
+    });
+    const { downtimes: open, ...rest } = expected!;
+    const want = JSON.parse(JSON.stringify(assetView({ ...rest, openDowntime: open[0] ?? null }))) as Record<string, unknown>;
+    const got = await api<Asset>(base, 'GET', `/assets/${a.id}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(want);
+    expect(got.body).toMatchObject({ areaCode: expect.any(String), purchaseCost: 1234.5, meters: [{ name: 'cycles', unit: null }, { name: 'run_hours', value: 1234.567, readAt: readAt.toISOString() }], openDowntime: { reason: 'bearing noise' } });
+    // and without area, meters or downtime
+    const bare = await newAsset();
+    const plain = await prisma.asset.findUnique({ where: { id: bare.id }, select: assetSelect });
+    expect((await api<Asset>(base, 'GET', `/assets/${bare.id}`)).body).toEqual(JSON.parse(JSON.stringify(assetView({ ...plain!, meters: [], openDowntime: null }))));
+    expect((await api<Err>(base, 'GET', '/assets/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 
   it('under_repair opens a downtime and returning to service ends it', async () => {

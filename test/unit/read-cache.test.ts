@@ -1,0 +1,140 @@
+/**
+ * The read cache's own rules, on a bare Fastify app with a hand-driven change feed and clock:
+ * versions, expiry, size bound, scope keys, what is never stored, and the bypass while the feed is
+ * not ready.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import '../../api/access-control.ts';
+import { installReadCache } from '../../api/read-cache.ts';
+import type { ChangeFeed, TrackedTable } from '../../platform/db/change-feed.ts';
+import type { Principal } from '../../access/permissions.ts';
+
+function fakeFeed() {
+  const counts = new Map<string, number>();
+  const feed: ChangeFeed & { isReady: boolean } = {
+    isReady: true,
+    get ready() {
+      return this.isReady;
+    },
+    version: (tables: readonly TrackedTable[]) => tables.reduce((v, t) => v + (counts.get(t) ?? 0), 0),
+    changed: (t: string) => void counts.set(t, (counts.get(t) ?? 0) + 1),
+    stats: () => ({ ready: true, changes: {}, notifications: 0, reconnects: 0 }),
+    close: async () => undefined,
+  };
+  return feed;
+}
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function build(opts: { maxAgeMs?: number; maxBytes?: number; activityLagMs?: number } = {}) {
+  const feed = fakeFeed();
+  let clock = 1_000;
+  let served = 0;
+  app = Fastify();
+  app.decorateRequest('principal', null);
+  // stands in for access control: the caller's scope from a header
+  app.addHook('onRequest', async (req) => {
+    const who = req.headers['x-who'];
+    req.principal = typeof who === 'string' ? ({ kind: 'apiKey', id: who, name: who, role: 'customer', permissions: new Set(), customerId: who, engineerId: null } as unknown as Principal) : null;
+  });
+  const cache = installReadCache(app, { changes: feed, maxAgeMs: opts.maxAgeMs ?? 10_000, activityLagMs: opts.activityLagMs ?? 0, maxBytes: opts.maxBytes ?? 1_000_000, now: () => clock });
+  app.get('/things', { config: { readCache: ['work_orders'] } }, async (req) => ({ served: ++served, who: req.principal?.customerId ?? null, pad: 'x'.repeat(Number((req.query as { pad?: string }).pad ?? 0)) }));
+  app.get('/asset', { config: { readCache: ['assets', 'asset_activity', 'meters'] } }, async () => ({ served: ++served }));
+  app.get('/missing', { config: { readCache: ['work_orders'] } }, async (_req, reply) => reply.status(404).send({ served: ++served }));
+  app.get('/uncached', async () => ({ served: ++served }));
+  const get = async (url: string, who?: string) => {
+    const res = await app!.inject({ method: 'GET', url, headers: who ? { 'x-who': who } : {} });
+    return { cache: res.headers['x-cache'], served: (res.json() as { served: number }).served, type: res.headers['content-type'] };
+  };
+  return { feed, cache, get, tick: (ms: number) => void (clock += ms) };
+}
+
+describe('read cache', () => {
+  it('serves the stored response until a table it depends on changes', async () => {
+    const { feed, get } = await build();
+    expect(await get('/things')).toMatchObject({ cache: 'miss', served: 1 });
+    expect(await get('/things')).toMatchObject({ cache: 'hit', served: 1, type: 'application/json; charset=utf-8' });
+    feed.changed('assets'); // not a dependency
+    expect(await get('/things')).toMatchObject({ cache: 'hit', served: 1 });
+    feed.changed('work_orders');
+    expect(await get('/things')).toMatchObject({ cache: 'miss', served: 2 });
+    expect(await get('/things')).toMatchObject({ cache: 'hit', served: 2 });
+  });
+
+  it('lets activity (last-seen times, meter readings) lag by activityLagMs, and nothing else', async () => {
+    const { feed, get, tick } = await build({ activityLagMs: 2_000 });
+    await get('/asset');
+    feed.changed('asset_activity');
+    feed.changed('meters');
+    tick(2_000);
+    expect(await get('/asset')).toMatchObject({ cache: 'hit', served: 1 });
+    tick(1);
+    expect(await get('/asset')).toMatchObject({ cache: 'miss', served: 2 });
+    // unchanged activity: the entry lives on (up to maxAgeMs)
+    tick(5_000);
+    expect(await get('/asset')).toMatchObject({ cache: 'hit', served: 2 });
+    // any other change: at once
+    feed.changed('assets');
+    expect(await get('/asset')).toMatchObject({ cache: 'miss', served: 3 });
+  });
+
+  it('expires entries after maxAgeMs', async () => {
+    const { get, tick } = await build({ maxAgeMs: 500 });
+    await get('/things');
+    tick(500);
+    expect((await get('/things')).cache).toBe('hit');
+    tick(1);
+    expect(await get('/things')).toMatchObject({ cache: 'miss', served: 2 });
+  });
+
+  it('keys entries by URL and by the caller scope', async () => {
+    const { get } = await build();
+    expect((await get('/things', 'c1')).cache).toBe('miss');
+    expect(await get('/things', 'c2')).toMatchObject({ cache: 'miss', served: 2 });
+    expect(await get('/things?x=1', 'c1')).toMatchObject({ cache: 'miss', served: 3 });
+    expect(await get('/things', 'c1')).toMatchObject({ cache: 'hit', served: 1 });
+  });
+
+  it('stores only 200s of opted-in routes', async () => {
+    const { get, cache } = await build();
+    expect((await get('/missing')).cache).toBe('miss');
+    expect(await get('/missing')).toMatchObject({ cache: 'miss', served: 2 });
+    expect((await get('/uncached')).cache).toBeUndefined();
+    expect(cache.stats().entries).toBe(0);
+  });
+
+  it('drops the least recently used entries beyond the size bound', async () => {
+    const { get, cache } = await build({ maxBytes: 8_000 });
+    await get('/things?pad=900&n=1');
+    await get('/things?pad=900&n=2');
+    await get('/things?pad=900&n=3');
+    await get('/things?pad=900&n=1'); // n=1 becomes the most recently used
+    for (let n = 4; n <= 9; n++) await get(`/things?pad=900&n=${n}`);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(8_000);
+    expect(cache.stats().evicted).toBeGreaterThan(0);
+    expect((await get('/things?pad=900&n=2')).cache).toBe('miss'); // evicted first
+    expect((await get('/things?pad=900&n=9')).cache).toBe('hit');
+  });
+
+  it('neither serves nor stores while the change feed is not ready', async () => {
+    const { feed, get, cache } = await build();
+    await get('/things');
+    feed.isReady = false;
+    expect(await get('/things')).toMatchObject({ cache: 'bypass', served: 2 });
+    expect(await get('/things?new=1')).toMatchObject({ cache: 'bypass', served: 3 });
+    feed.isReady = true;
+    expect(cache.stats()).toMatchObject({ bypassed: 2, stored: 1 });
+  });
+
+  it('is off with maxAgeMs 0', async () => {
+    const { get, cache } = await build({ maxAgeMs: 0 });
+    expect(await get('/things')).toMatchObject({ cache: undefined, served: 1 });
+    expect(await get('/things')).toMatchObject({ cache: undefined, served: 2 });
+    expect(cache.stats().enabled).toBe(false);
+  });
+});
