@@ -1,8 +1,12 @@
 /**
  * API read cache: the serialized 200 responses of GET routes that opt in with
- * `config: { readCache: [tables...] }`, reused while none of those tables has changed (versions from
- * platform/db/change-feed.ts: this instance's writes count before their await returns; other
- * writers' at PostgreSQL NOTIFY delivery, i.e. milliseconds after their commit).
+ * `config: { readCache: { tables, byId } }`, reused while nothing they show has changed — any row of
+ * `tables`, or the rows of `byId` keyed by the route's :id (versions from platform/db/change-feed.ts,
+ * fed by PostgreSQL notifications milliseconds after each commit). After a caller's write request
+ * through this instance, that caller is not served from the cache until the write's notifications
+ * have arrived, so callers always read their own writes; everybody else sees a change once its
+ * notification arrives (milliseconds), as for changes made by other instances, ingest and the rules
+ * engine. Concurrent misses for the same response (same key and version) are read once.
  *
  * A cached response is only ever served after the request has passed authentication, the route's
  * permission and its row-level scope check (the access-control hooks run first), and it is keyed by
@@ -14,18 +18,28 @@
  * Activity (ACTIVITY_TABLES: asset last-seen times and meter readings, which ingest rewrites every
  * second in batches and which are therefore already up to a second behind the devices) may lag by up
  * to READ_CACHE_ACTIVITY_MS more; any other change to what a response shows invalidates it at once.
- * `x-cache: hit | miss | bypass` says what happened.
+ * `x-cache: hit | miss | coalesced | bypass` says what happened.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ACTIVITY_TABLES, type ChangeFeed, type TrackedTable } from '../platform/db/change-feed.ts';
 
+/** A GET route's opt-in: what its 200 response shows. */
+export interface ReadCacheDeps {
+  /** Tables any change to which may change the response. */
+  tables: readonly TrackedTable[];
+  /** Tables of which only the rows keyed by the route's :id (the row, or rows belonging to it) matter. */
+  byId?: readonly TrackedTable[];
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Cache this GET route's 200 responses until one of these tables changes. */
-    readCache?: readonly TrackedTable[];
+    /** Cache this GET route's 200 responses until what they show changes. */
+    readCache?: ReadCacheDeps;
   }
   interface FastifyRequest {
-    readCacheStamp: { key: string; version: number; activity: number } | null;
+    readCacheStamp: { key: string; version: number; activity: number; flight: Flight | null } | null;
+    /** ends this write request's read-your-writes hold */
+    readCacheRelease: (() => void) | null;
   }
 }
 
@@ -41,7 +55,8 @@ export interface ReadCacheOptions {
 }
 
 interface Entry {
-  body: string;
+  /** encoded once: a hit writes these bytes as they are */
+  body: Buffer;
   contentType: string;
   /** version of the route's other tables when the handler started reading */
   version: number;
@@ -50,9 +65,18 @@ interface Entry {
   at: number;
 }
 
+/** A miss being computed: requests for the same key and version wait for it instead of reading too. */
+interface Flight {
+  version: number;
+  done: Promise<Entry | null>;
+  finish(e: Entry | null): void;
+}
+
 export interface ReadCacheStats {
   enabled: boolean;
   hits: number;
+  /** served from a concurrent request's read of the same key */
+  coalesced: number;
   misses: number;
   bypassed: number;
   stored: number;
@@ -66,11 +90,26 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
   const enabled = opts.maxAgeMs > 0;
   const entries = new Map<string, Entry>(); // insertion order = least recently used first
   let bytes = 0;
-  const counts = { hits: 0, misses: 0, bypassed: 0, stored: 0, evicted: 0 };
-  const split = new Map<readonly TrackedTable[], { exact: TrackedTable[]; activity: TrackedTable[] }>();
-  const tablesOf = (tables: readonly TrackedTable[]) => {
-    let s = split.get(tables);
-    if (!s) split.set(tables, (s = { exact: tables.filter((t) => !ACTIVITY_TABLES.includes(t)), activity: tables.filter((t) => ACTIVITY_TABLES.includes(t)) }));
+  const counts = { hits: 0, coalesced: 0, misses: 0, bypassed: 0, stored: 0, evicted: 0 };
+  const flights = new Map<string, Flight>();
+  const startFlight = (key: string, version: number): Flight => {
+    let finish!: (e: Entry | null) => void;
+    const done = new Promise<Entry | null>((resolve) => (finish = resolve));
+    const flight: Flight = {
+      version,
+      done,
+      finish: (e) => {
+        if (flights.get(key) === flight) flights.delete(key);
+        finish(e);
+      },
+    };
+    flights.set(key, flight);
+    return flight;
+  };
+  const split = new Map<ReadCacheDeps, { exact: TrackedTable[]; activity: TrackedTable[]; byId: readonly TrackedTable[] }>();
+  const depsOf = (deps: ReadCacheDeps) => {
+    let s = split.get(deps);
+    if (!s) split.set(deps, (s = { exact: deps.tables.filter((t) => !ACTIVITY_TABLES.includes(t)), activity: deps.tables.filter((t) => ACTIVITY_TABLES.includes(t)), byId: deps.byId ?? [] }));
     return s;
   };
   const stats = (): ReadCacheStats => ({ enabled, ...counts, entries: entries.size, bytes });
@@ -82,19 +121,30 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
 
   app.decorateRequest('readCacheStamp', null);
 
+  app.decorateRequest('readCacheRelease', null);
+
+  // after authentication (registered after access control): while a caller's write request runs, and
+  // until its changes' notifications have arrived, that caller is not served from the cache
+  app.addHook('onRequest', async (req) => {
+    if (req.principal && !SAFE.has(req.method)) req.readCacheRelease = opts.changes.holdFor(writerOf(req));
+  });
+
   // registered after access control and audit: runs after their preHandlers, i.e. only for permitted,
   // in-scope requests, with the query already rewritten by the scope
   app.addHook('preHandler', async (req, reply) => {
-    const tables = req.routeOptions.config.readCache;
-    if (!tables || req.method !== 'GET') return;
-    if (!opts.changes.ready) {
+    const deps = req.routeOptions.config.readCache;
+    if (!deps || req.method !== 'GET') return;
+    const { exact, activity: act, byId } = depsOf(deps);
+    // listener down, or the caller's own write not yet confirmed by its notification
+    if (!opts.changes.ready || (req.principal && opts.changes.dirty(writerOf(req)))) {
       counts.bypassed++;
       void reply.header('x-cache', 'bypass');
       return;
     }
     const key = `${scopeKey(req)} ${req.url}`;
-    const { exact, activity: act } = tablesOf(tables);
-    const version = opts.changes.version(exact);
+    const id = (req.params as { id?: string } | undefined)?.id;
+    const versionNow = (): number => opts.changes.version(exact) + (byId.length ? opts.changes.rowVersion(byId, id ?? '') : 0);
+    const version = versionNow();
     const activity = opts.changes.version(act);
     const hit = entries.get(key);
     if (hit) {
@@ -107,19 +157,34 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
       }
       drop(key, hit);
     }
+    const flight = flights.get(key);
+    if (flight && flight.version === version) {
+      // the same response is being read right now: as fresh as a cache hit, if nothing changed meanwhile
+      const e = await flight.done;
+      if (e && opts.changes.ready && versionNow() === version) {
+        counts.coalesced++;
+        return reply.header('x-cache', 'coalesced').type(e.contentType).send(e.body);
+      }
+    }
     counts.misses++;
     // the version before the handler reads: a write committed meanwhile makes this entry stale at once
-    req.readCacheStamp = { key, version, activity };
+    req.readCacheStamp = { key, version, activity, flight: flights.get(key)?.version === version ? null : startFlight(key, version) };
     void reply.header('x-cache', 'miss');
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
     const stamp = req.readCacheStamp;
-    if (!stamp || reply.statusCode !== 200 || typeof payload !== 'string' || payload.length > opts.maxBytes / 8) return payload;
+    if (!stamp) return payload;
+    if (reply.statusCode !== 200 || typeof payload !== 'string' || payload.length > opts.maxBytes / 8) {
+      stamp.flight?.finish(null);
+      return payload;
+    }
+    const entry: Entry = { body: Buffer.from(payload, 'utf8'), contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'), version: stamp.version, activity: stamp.activity, at: now() };
+    stamp.flight?.finish(entry);
     const old = entries.get(stamp.key);
     if (old) drop(stamp.key, old);
-    entries.set(stamp.key, { body: payload, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'), version: stamp.version, activity: stamp.activity, at: now() });
-    bytes += payload.length;
+    entries.set(stamp.key, entry);
+    bytes += entry.body.length;
     counts.stored++;
     for (const [k, e] of entries) {
       if (bytes <= opts.maxBytes) break;
@@ -129,6 +194,17 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
     return payload;
   });
 
+  // whatever happened to the leader (error, aborted request), nobody waits for it any longer; a write
+  // request's changes are all committed once its response is out
+  app.addHook('onResponse', async (req) => {
+    req.readCacheStamp?.flight?.finish(null);
+    req.readCacheRelease?.();
+  });
+  app.addHook('onRequestAbort', async (req) => {
+    req.readCacheStamp?.flight?.finish(null);
+    req.readCacheRelease?.();
+  });
+
   return {
     stats,
     clear() {
@@ -136,6 +212,14 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
       bytes = 0;
     },
   };
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Whose writes a request makes (and must read back): the user or API key. */
+function writerOf(req: FastifyRequest): string {
+  const p = req.principal!;
+  return `${p.kind}:${p.id}`;
 }
 
 /** What a response may depend on besides the URL: the caller's row-level scope. */

@@ -6,11 +6,12 @@
  * processes. Target: p99 ≤ 25 ms.
  *
  *   npm run bench:api -- [--rate 1000] [--ingest 10000] [--seconds 30] [--warmup 5] [--assets 1000]
- *                        [--orders 20000] [--cpu-prof FILE.cpuprofile] [--api-process] [--read-cache-ms N] [--json]
+ *                        [--orders 20000] [--cpu-prof FILE.cpuprofile] [--api-process] [--read-cache-ms N] [--writes N] [--json]
  *
  * --api-process: the requests go to a second service process with ROLES=api on the same database (the
  * deployment the ROLES setting is for), while this process keeps ingesting with ROLES=ingest,rules.
  * --read-cache-ms: READ_CACHE_MS of the serving process (0 = without the API read cache).
+ * --writes N: also N work-order changes/s (PUT close-out on the orders being read), on top of --rate.
  */
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ const { values: argv } = parseArgs({
     'cpu-prof': { type: 'string' },
     'api-process': { type: 'boolean', default: false },
     'read-cache-ms': { type: 'string' },
+    writes: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -44,6 +46,7 @@ const SECONDS = Number(argv.seconds);
 const ASSETS = Number(argv.assets);
 const ORDERS = Number(argv.orders);
 const WARMUP_S = Number(argv.warmup);
+const WRITES = Number(argv.writes);
 const progress = (s: string): void => void (argv.json ? process.stderr : process.stdout).write(`${s}\n`);
 
 async function main(): Promise<void> {
@@ -79,6 +82,9 @@ async function main(): Promise<void> {
     }
     const orders = await prisma.workOrder.findMany({ select: { id: true }, take: 500 });
     const headers = await apiKeyHeader(platform.apiUrl!, 'manager');
+    // writes (--writes) come from a dispatcher, on the open orders among those being read
+    const writer = WRITES > 0 ? await apiKeyHeader(platform.apiUrl!, 'dispatcher') : headers;
+    const openRead = new Set((await prisma.workOrder.findMany({ where: { id: { in: orders.map((o) => o.id) }, status: 'open' }, select: { id: true } })).map((o) => o.id));
     let apiUrl = platform.apiUrl!;
     if (argv['api-process']) {
       progress('starting a second service process with ROLES=api on the same database');
@@ -117,6 +123,10 @@ async function main(): Promise<void> {
         { name: 'GET /work-orders/:id', paths: pick(orders, '/work-orders'), ratePerS: share(0.3) },
         { name: 'GET /assets?limit=50', paths: ['/assets?limit=50', '/assets?limit=50&offset=500', '/assets?limit=50&type=pump'], ratePerS: share(0.2) },
         { name: 'GET /assets/:id', paths: pick(assets, '/assets'), ratePerS: share(0.2) },
+        // engineers and dispatchers changing orders that are being read (each write refreshes that order and every order list)
+        ...(WRITES > 0
+          ? [{ name: 'PUT /work-orders/:id/close-out', paths: pick(orders.filter((o) => openRead.has(o.id)), '/work-orders').map((p) => `${p}/close-out`), ratePerS: WRITES, method: 'PUT' as const, body: { resolution: 'bench' }, counterField: 'resolution', headers: writer }]
+          : []),
       ],
     };
     const finished = new Promise<HttpLoadMessage>((resolve, reject) => {
@@ -161,8 +171,10 @@ async function main(): Promise<void> {
     await published.catch(() => undefined);
     const rejected = platform.pipeline!.counters().rejected;
 
-    const worstP99 = Math.max(...results.map((r) => r.latencyMs.p99));
-    const achieved = results.reduce((a, r) => a + r.ratePerS, 0);
+    // the target is about the list/detail reads; writes (--writes) are reported beside them
+    const reads = results.filter((r) => r.name.startsWith('GET '));
+    const worstP99 = Math.max(...reads.map((r) => r.latencyMs.p99));
+    const achieved = reads.reduce((a, r) => a + r.ratePerS, 0);
     const failed = results.reduce((a, r) => a + r.non2xx + r.errors, 0);
     const result = {
       bench: 'api-load',

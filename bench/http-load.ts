@@ -19,7 +19,17 @@ export interface HttpLoadJob {
   durationS: number;
   /** seconds at full rate before samples count */
   warmupS: number;
-  endpoints: { name: string; paths: string[]; ratePerS: number }[];
+  endpoints: {
+    name: string;
+    paths: string[];
+    ratePerS: number;
+    method?: 'GET' | 'PUT' | 'POST';
+    /** JSON body; `counterField` (if given) is set to "#<request number>" so that every write changes something */
+    body?: Record<string, unknown>;
+    counterField?: string;
+    /** instead of the job's headers (another caller) */
+    headers?: Record<string, string>;
+  }[];
   maxSockets?: number;
   /** width of the latency time series in seconds; default 60 */
   windowS?: number;
@@ -79,7 +89,10 @@ async function runEndpoint(job: HttpLoadJob, e: HttpLoadJob['endpoints'][number]
     const counts = due >= measureFrom;
     if (counts) measured++;
     const p = new Promise<void>((resolve) => {
-      const req = http.request({ host: base.hostname, port: base.port, path, method: 'GET', headers: job.headers, agent }, (res) => {
+      const body = e.body ? JSON.stringify(e.counterField ? { ...e.body, [e.counterField]: `#${k}` } : e.body) : undefined;
+      const callerHeaders = e.headers ?? job.headers;
+      const headers = body === undefined ? callerHeaders : { ...callerHeaders, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+      const req = http.request({ host: base.hostname, port: base.port, path, method: e.method ?? 'GET', headers, agent }, (res) => {
         res.on('data', () => undefined);
         res.on('end', () => {
           const done = performance.now();
@@ -99,7 +112,7 @@ async function runEndpoint(job: HttpLoadJob, e: HttpLoadJob['endpoints'][number]
         resolve();
       });
       req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-      req.end();
+      req.end(body);
     });
     inFlight.add(p);
     void p.then(() => inFlight.delete(p));

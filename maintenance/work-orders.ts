@@ -199,6 +199,25 @@ export const workOrderSelect = {
 
 export type WorkOrderView = Prisma.WorkOrderGetPayload<{ select: typeof workOrderSelect }>;
 
+/** workOrderSelect's scalar fields as SQL (for the list's single statement); keep the two in step. */
+const WORK_ORDER_COLUMNS = Prisma.raw(
+  [
+    'w.id', 'w.number', 'w.title', 'w.description', 'w.source::text AS source', 'w.channel::text AS channel', 'w.requested_by AS "requestedBy"',
+    'w.priority::text AS priority', 'w.severity::text AS severity', 'w.status::text AS status', 'w.asset_id AS "assetId"', 'w.rule_id AS "ruleId"',
+    'w.pm_plan_id AS "pmPlanId"', 'w.customer_id AS "customerId"', 'w.contract_id AS "contractId"', 'w.project_id AS "projectId"',
+    'w.parent_work_order_id AS "parentWorkOrderId"', 'w.required_skills AS "requiredSkills"', 'w.estimated_hours AS "estimatedHours"',
+    'w.fault_code AS "faultCode"', 'w.root_cause AS "rootCause"', 'w.resolution', 'w.dedupe_key AS "dedupeKey"', 'w.reason',
+    'w.assignee_id AS "assigneeId"', 'w.completion_meter AS "completionMeter"', 'w.closed_with_active_alarm AS "closedWithActiveAlarm"',
+    'w.requested_at AS "requestedAt"', 'w.assigned_at AS "assignedAt"', 'w.started_at AS "startedAt"', 'w.completed_at AS "completedAt"',
+    'w.closed_at AS "closedAt"', 'w.cancelled_at AS "cancelledAt"', 'w.accepted_at AS "acceptedAt"', 'w.en_route_at AS "enRouteAt"',
+    'w.verified_at AS "verifiedAt"', 'w.on_hold_at AS "onHoldAt"', 'w.hold_reason::text AS "holdReason"', 'w.response_due_at AS "responseDueAt"',
+    'w.resolution_due_at AS "resolutionDueAt"', 'w.responded_at AS "respondedAt"', 'w.response_breached AS "responseBreached"',
+    'w.resolution_breached AS "resolutionBreached"', 'w.paused_ms AS "pausedMs"', 'w.created_at AS "createdAt"', 'w.updated_at AS "updatedAt"',
+  ].join(', '),
+);
+
+type WorkOrderRow = Omit<WorkOrderView, 'asset'> & { assetCode: string; assetName: string };
+
 export interface ListFilter {
   status?: WorkOrderStatus | undefined;
   assetId?: string | undefined;
@@ -361,26 +380,35 @@ export function createWorkOrderService(deps: { prisma: Db; clock: Clock; logger:
       return this.get(id);
     },
 
-    async list(f: ListFilter) {
-      const where: Prisma.WorkOrderWhereInput = {
-        ...(f.status ? { status: f.status } : {}),
-        ...(f.assetId ? { assetId: f.assetId } : {}),
-        ...(f.ruleId ? { ruleId: f.ruleId } : {}),
-        ...(f.source ? { source: f.source } : {}),
-        ...(f.pmPlanId ? { pmPlanId: f.pmPlanId } : {}),
-        ...(f.customerId ? { customerId: f.customerId } : {}),
-        ...(f.contractId ? { contractId: f.contractId } : {}),
-        ...(f.projectId ? { projectId: f.projectId } : {}),
-        ...(f.assigneeId ? { assigneeId: f.assigneeId } : {}),
-        ...(f.priority ? { priority: f.priority } : {}),
-        ...(f.slaBreached === true ? { OR: [{ responseBreached: true }, { resolutionBreached: true }] } : {}),
-        ...(f.slaBreached === false ? { responseBreached: false, resolutionBreached: false } : {}),
-      };
-      const [items, total] = await Promise.all([
-        prisma.workOrder.findMany({ where, select: workOrderSelect, orderBy: { number: 'desc' }, take: f.limit, skip: f.offset }),
-        prisma.workOrder.count({ where }),
+    /** Newest first. One statement for the page and one for the total, side by side (the list is the hottest read). */
+    async list(f: ListFilter): Promise<{ items: WorkOrderView[]; total: number }> {
+      const eq = (column: string, value: string | undefined, type?: string): Prisma.Sql | undefined =>
+        value === undefined ? undefined : type ? Prisma.sql`${Prisma.raw(column)} = CAST(${value} AS ${Prisma.raw(`"${type}"`)})` : Prisma.sql`${Prisma.raw(column)} = ${value}`;
+      const conditions = [
+        eq('w.status', f.status, 'WorkOrderStatus'),
+        eq('w.asset_id', f.assetId),
+        eq('w.rule_id', f.ruleId),
+        eq('w.source', f.source, 'WorkOrderSource'),
+        eq('w.pm_plan_id', f.pmPlanId),
+        eq('w.customer_id', f.customerId),
+        eq('w.contract_id', f.contractId),
+        eq('w.project_id', f.projectId),
+        eq('w.assignee_id', f.assigneeId),
+        eq('w.priority', f.priority, 'WorkOrderPriority'),
+        f.slaBreached === true ? Prisma.sql`(w.response_breached OR w.resolution_breached)` : undefined,
+        f.slaBreached === false ? Prisma.sql`NOT w.response_breached AND NOT w.resolution_breached` : undefined,
+      ].filter((c): c is Prisma.Sql => c !== undefined);
+      const where = conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty;
+      const [rows, counted] = await Promise.all([
+        prisma.$queryRaw<WorkOrderRow[]>`
+          SELECT ${WORK_ORDER_COLUMNS}, a.code AS "assetCode", a.name AS "assetName"
+            FROM work_orders w JOIN assets a ON a.id = w.asset_id
+            ${where}
+           ORDER BY w.number DESC LIMIT ${f.limit} OFFSET ${f.offset}`,
+        prisma.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS total FROM work_orders w ${where}`,
       ]);
-      return { items, total };
+      const items = rows.map(({ assetCode, assetName, ...w }) => ({ ...w, asset: { code: assetCode, name: assetName } }));
+      return { items, total: counted[0]?.total ?? 0 };
     },
 
     async get(id: string) {

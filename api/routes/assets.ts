@@ -58,7 +58,7 @@ export function assetRoutes(app: ApiApp, { assets, onAssetsChanged }: ApiDeps): 
   app.get(
     '/assets',
     {
-      config: { readCache: ['assets', 'asset_activity', 'sites', 'areas'] },
+      config: { readCache: { tables: ['assets', 'asset_activity', 'sites', 'areas'] } },
       schema: {
         tags,
         summary: 'List assets',
@@ -127,7 +127,7 @@ export function assetRoutes(app: ApiApp, { assets, onAssetsChanged }: ApiDeps): 
   app.get(
     '/assets/:id',
     {
-      config: { readCache: ['assets', 'asset_activity', 'sites', 'areas', 'meters', 'asset_downtimes'] },
+      config: { readCache: { tables: ['asset_activity', 'meters', 'sites', 'areas'], byId: ['assets', 'asset_downtimes'] } },
       schema: { tags, summary: 'Asset detail with its meters and open downtime', params: IdParams, response: { 200: AssetSchema, ...errorResponses } },
     },
     async (req) => assetView(await assets.get(req.params.id)),

@@ -7,7 +7,7 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms }: ApiDeps): v
   app.get(
     '/work-orders',
     {
-      config: { readCache: ['work_orders', 'assets'] },
+      config: { readCache: { tables: ['work_orders', 'assets'] } },
       schema: {
         tags: ['work orders'],
         summary: 'List work orders (newest first)',
@@ -71,7 +71,7 @@ export function workOrderRoutes(app: ApiApp, { workOrders, alarms }: ApiDeps): v
   app.get(
     '/work-orders/:id',
     {
-      config: { readCache: ['work_orders', 'work_order_events', 'alarms', 'assets'] },
+      config: { readCache: { tables: ['assets'], byId: ['work_orders', 'work_order_events', 'alarms'] } },
       schema: { tags: ['work orders'], summary: 'Work order with its history and alarms', params: IdParams, response: { 200: WorkOrderSchema, ...errorResponses } },
     },
     async (req) => workOrderView(await workOrders.get(req.params.id)),

@@ -40,8 +40,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
     pool.on('error', (err) => log.warn({ err }, 'idle postgres connection failed'));
-    // before the first connection: every pooled connection is watched for writes
-    const changes = pgChangeFeed({ pool, connectionString: opts.databaseUrl, logger: opts.logger });
+    const changes = pgChangeFeed({ connectionString: opts.databaseUrl, logger: opts.logger });
     const client = await pool.connect();
     try {
       const applied = await applyMigrations(pgSession(client));

@@ -7,22 +7,28 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import '../../api/access-control.ts';
 import { installReadCache } from '../../api/read-cache.ts';
-import type { ChangeFeed, TrackedTable } from '../../platform/db/change-feed.ts';
+import { createVersions, type ChangeFeed } from '../../platform/db/change-feed.ts';
 import type { Principal } from '../../access/permissions.ts';
 
 function fakeFeed() {
-  const counts = new Map<string, number>();
+  const versions = createVersions();
+  const dirty = new Set<string>();
   const feed: ChangeFeed & { isReady: boolean } = {
     isReady: true,
     get ready() {
       return this.isReady;
     },
-    version: (tables: readonly TrackedTable[]) => tables.reduce((v, t) => v + (counts.get(t) ?? 0), 0),
-    changed: (t: string) => void counts.set(t, (counts.get(t) ?? 0) + 1),
-    stats: () => ({ ready: true, changes: {}, notifications: 0, reconnects: 0 }),
+    version: (tables) => versions.version(tables),
+    rowVersion: (tables, key) => versions.rowVersion(tables, key),
+    holdFor: (writer) => {
+      dirty.add(writer);
+      return () => dirty.delete(writer);
+    },
+    dirty: (writer) => dirty.has(writer),
+    stats: () => ({ ready: true, changes: {}, notifications: 0, syncs: 0, syncTimeouts: 0, reconnects: 0 }),
     close: async () => undefined,
   };
-  return feed;
+  return Object.assign(feed, { changed: (payload: string) => versions.apply(payload), dirtyTables: dirty });
 }
 
 let app: FastifyInstance | undefined;
@@ -43,15 +49,32 @@ async function build(opts: { maxAgeMs?: number; maxBytes?: number; activityLagMs
     req.principal = typeof who === 'string' ? ({ kind: 'apiKey', id: who, name: who, role: 'customer', permissions: new Set(), customerId: who, engineerId: null } as unknown as Principal) : null;
   });
   const cache = installReadCache(app, { changes: feed, maxAgeMs: opts.maxAgeMs ?? 10_000, activityLagMs: opts.activityLagMs ?? 0, maxBytes: opts.maxBytes ?? 1_000_000, now: () => clock });
-  app.get('/things', { config: { readCache: ['work_orders'] } }, async (req) => ({ served: ++served, who: req.principal?.customerId ?? null, pad: 'x'.repeat(Number((req.query as { pad?: string }).pad ?? 0)) }));
-  app.get('/asset', { config: { readCache: ['assets', 'asset_activity', 'meters'] } }, async () => ({ served: ++served }));
-  app.get('/missing', { config: { readCache: ['work_orders'] } }, async (_req, reply) => reply.status(404).send({ served: ++served }));
+  app.get('/things', { config: { readCache: { tables: ['work_orders'] } } }, async (req) => ({ served: ++served, who: req.principal?.customerId ?? null, pad: 'x'.repeat(Number((req.query as { pad?: string }).pad ?? 0)) }));
+  app.get('/asset', { config: { readCache: { tables: ['assets', 'asset_activity', 'meters'] } } }, async () => ({ served: ++served }));
+  app.get('/orders/:id', { config: { readCache: { tables: ['assets'], byId: ['work_orders', 'alarms'] } } }, async () => ({ served: ++served }));
+  let gate: Promise<void> = Promise.resolve();
+  app.get('/slow', { config: { readCache: { tables: ['work_orders'] } } }, async () => {
+    const n = ++served;
+    await gate;
+    return { served: n };
+  });
+  app.post('/orders/:id', async (req) => ({ heldDuring: feed.dirty(`apiKey:${req.principal!.id}`) }));
+  app.get('/missing', { config: { readCache: { tables: ['work_orders'] } } }, async (_req, reply) => reply.status(404).send({ served: ++served }));
   app.get('/uncached', async () => ({ served: ++served }));
   const get = async (url: string, who?: string) => {
     const res = await app!.inject({ method: 'GET', url, headers: who ? { 'x-who': who } : {} });
     return { cache: res.headers['x-cache'], served: (res.json() as { served: number }).served, type: res.headers['content-type'] };
   };
-  return { feed, cache, get, tick: (ms: number) => void (clock += ms) };
+  const hold = (): (() => void) => {
+    let open!: () => void;
+    gate = new Promise((r) => (open = r));
+    return open;
+  };
+  const post = async (url: string, who: string) => {
+    const res = await app!.inject({ method: 'POST', url, headers: { 'x-who': who } });
+    return { ...(res.json() as { heldDuring: boolean }), heldAfter: feed.dirty(`apiKey:${who}`) };
+  };
+  return { feed, cache, get, post, hold, tick: (ms: number) => void (clock += ms) };
 }
 
 describe('read cache', () => {
@@ -59,9 +82,9 @@ describe('read cache', () => {
     const { feed, get } = await build();
     expect(await get('/things')).toMatchObject({ cache: 'miss', served: 1 });
     expect(await get('/things')).toMatchObject({ cache: 'hit', served: 1, type: 'application/json; charset=utf-8' });
-    feed.changed('assets'); // not a dependency
+    feed.changed('assets|x'); // not a dependency
     expect(await get('/things')).toMatchObject({ cache: 'hit', served: 1 });
-    feed.changed('work_orders');
+    feed.changed('work_orders|some-row');
     expect(await get('/things')).toMatchObject({ cache: 'miss', served: 2 });
     expect(await get('/things')).toMatchObject({ cache: 'hit', served: 2 });
   });
@@ -70,7 +93,7 @@ describe('read cache', () => {
     const { feed, get, tick } = await build({ activityLagMs: 2_000 });
     await get('/asset');
     feed.changed('asset_activity');
-    feed.changed('meters');
+    feed.changed('meters|x');
     tick(2_000);
     expect(await get('/asset')).toMatchObject({ cache: 'hit', served: 1 });
     tick(1);
@@ -79,8 +102,61 @@ describe('read cache', () => {
     tick(5_000);
     expect(await get('/asset')).toMatchObject({ cache: 'hit', served: 2 });
     // any other change: at once
-    feed.changed('assets');
+    feed.changed('assets|y');
     expect(await get('/asset')).toMatchObject({ cache: 'miss', served: 3 });
+  });
+
+  it('a detail route (byId) is refreshed by changes to its own row, not to other rows', async () => {
+    const { feed, get } = await build();
+    await get('/orders/a');
+    await get('/orders/b');
+    feed.changed('work_orders|a');
+    expect(await get('/orders/a')).toMatchObject({ cache: 'miss', served: 3 });
+    expect(await get('/orders/b')).toMatchObject({ cache: 'hit', served: 2 });
+    feed.changed('alarms|b'); // a row belonging to order b
+    expect(await get('/orders/b')).toMatchObject({ cache: 'miss', served: 4 });
+    expect((await get('/orders/a')).cache).toBe('hit');
+    feed.changed('assets|x'); // a table-wide dependency (asset codes)
+    expect((await get('/orders/a')).cache).toBe('miss');
+    expect((await get('/orders/b')).cache).toBe('miss');
+    feed.changed('work_orders'); // bulk
+    expect((await get('/orders/a')).cache).toBe('miss');
+  });
+
+  it('bypasses the cache for a caller whose write is not confirmed yet', async () => {
+    const { feed, get, post } = await build();
+    await get('/orders/a', 'c1');
+    // a write request holds its caller until its response is out (then the feed waits for the notifications)
+    expect(await post('/orders/a', 'c1')).toEqual({ heldDuring: true, heldAfter: false });
+    feed.dirtyTables.add('apiKey:c1');
+    expect(await get('/orders/a', 'c1')).toMatchObject({ cache: 'bypass', served: 2 });
+    feed.dirtyTables.clear();
+    expect((await get('/orders/a', 'c1')).cache).toBe('hit');
+  });
+
+  it('concurrent misses for the same response are read once', async () => {
+    const { get, hold, cache } = await build();
+    const open = hold();
+    const pending = [get('/slow'), get('/slow'), get('/slow')];
+    await new Promise((r) => setTimeout(r, 20));
+    open();
+    const got = await Promise.all(pending);
+    expect(got.map((g) => g.served)).toEqual([1, 1, 1]);
+    expect(got.map((g) => g.cache).sort()).toEqual(['coalesced', 'coalesced', 'miss']);
+    expect(cache.stats()).toMatchObject({ misses: 1, coalesced: 2 });
+  });
+
+  it('a request waiting for a concurrent read does not take its result when something changed meanwhile', async () => {
+    const { feed, get, hold } = await build();
+    const open = hold();
+    const first = get('/slow');
+    await new Promise((r) => setTimeout(r, 10));
+    const second = get('/slow');
+    await new Promise((r) => setTimeout(r, 10));
+    feed.changed('work_orders|x');
+    open();
+    expect(await first).toMatchObject({ cache: 'miss', served: 1 });
+    expect(await second).toMatchObject({ cache: 'miss', served: 2 });
   });
 
   it('expires entries after maxAgeMs', async () => {
