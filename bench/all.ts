@@ -4,7 +4,8 @@
  *
  *   npm run bench -- [--only ingest,api] [--skip soak] [--soak-minutes 30] [--json]
  *
- * Order: ingest, rules, dispatch, api (API under ingest load), peer (Node-RED side by side), soak.
+ * Order: ingest, rules, dispatch, api (API under ingest load), api-apart (the same with the API in its
+ * own ROLES=api process), peer (Node-RED side by side), soak.
  * With the default 30-minute soak the whole run takes about 45 minutes. A bench that fails is listed
  * in the table as failed (with its exit code); the others still run. Nothing here passes or fails.
  */
@@ -35,6 +36,8 @@ const BENCHES: { id: string; file: string; args: string[] }[] = [
   { id: 'rules', file: 'rules.ts', args: [] },
   { id: 'dispatch', file: 'dispatch.ts', args: [] },
   { id: 'api', file: 'api-load.ts', args: [] },
+  // the same load with the API in a ROLES=api process of its own (the deployment for this load)
+  { id: 'api-apart', file: 'api-load.ts', args: ['--api-process'] },
   { id: 'peer', file: 'peer.ts', args: [] },
   { id: 'soak', file: 'soak.ts', args: ['--minutes', argv['soak-minutes']] },
 ];
