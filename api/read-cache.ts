@@ -120,7 +120,6 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
   if (!enabled) return { stats, clear: () => undefined };
 
   app.decorateRequest('readCacheStamp', null);
-
   app.decorateRequest('readCacheRelease', null);
 
   // after authentication (registered after access control): while a caller's write request runs, and

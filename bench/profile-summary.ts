@@ -11,6 +11,8 @@
  * --stages: attributes every sample to a stage of the ingest path (broker, pipeline, rules, database,
  *   telemetry write, bench harness, GC) by its innermost frame that belongs to one; native frames
  *   (JSON.parse, Buffer ops, syscalls) count for the stage that called them.
+ * --stalls MS: the stretches where the thread never went idle for at least MS (what a request arriving
+ *   then waits behind): how many, how long, and their time by stage.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -41,7 +43,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const { values, positionals } = parseArgs({
-  options: { stages: { type: 'boolean', default: false }, top: { type: 'string', default: '25' }, focus: { type: 'string' }, callers: { type: 'string' }, depth: { type: 'string', default: '6' } },
+  options: { stalls: { type: 'string' }, stages: { type: 'boolean', default: false }, top: { type: 'string', default: '25' }, focus: { type: 'string' }, callers: { type: 'string' }, depth: { type: 'string', default: '6' } },
   allowPositionals: true,
 });
 const file = positionals[0];
@@ -148,3 +150,25 @@ print('Self time by file / package', selfFile);
 print('Self time by function', self);
 print(`Inclusive time by function${values.focus ? ` (matching "${values.focus}")` : ''}`, total, values.focus ? (k) => k.includes(values.focus!) : undefined);
 if (values.callers) print(`Call stacks of samples in "${values.callers}"`, callers);
+if (values.stalls) {
+  const minMs = Number(values.stalls);
+  const runs: { ms: number; samples: number[] }[] = [];
+  let cur: { ms: number; samples: number[] } = { ms: 0, samples: [] };
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]!);
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    if (!node || node.callFrame.functionName === '(idle)') {
+      if (cur.ms >= minMs) runs.push(cur);
+      cur = { ms: 0, samples: [] };
+      continue;
+    }
+    cur.ms += dt;
+    cur.samples.push(i);
+  }
+  if (cur.ms >= minMs) runs.push(cur);
+  const byStage = new Map<string, number>();
+  for (const r of runs) for (const i of r.samples) byStage.set(stageOf(profile.samples[i]!), (byStage.get(stageOf(profile.samples[i]!)) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  const lengths = runs.map((r) => r.ms).sort((a, b) => a - b);
+  console.log(`\nBusy stretches of ≥ ${minMs} ms without going idle: ${runs.length} (${(runs.length / (all / 1000)).toFixed(1)}/s), ${lengths.length ? `median ${lengths[Math.floor(lengths.length / 2)]!.toFixed(0)} ms, longest ${lengths.at(-1)!.toFixed(0)} ms` : ''}`);
+  print('Their time by stage', byStage);
+}
