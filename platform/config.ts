@@ -148,7 +148,7 @@ export const CONFIG_SPEC = {
     'READ_CACHE_MS',
     '60000',
     int(0, 3_600_000),
-    'API read cache: the hot GET responses (work orders, assets; list and detail) are reused until a table they depend on changes — at once for changes through this instance, milliseconds after commit (PostgreSQL NOTIFY) for other instances — and for at most this long (0 = off)',
+    'API read cache: the hot GET responses (work orders, assets; list and detail) are reused until something they show changes (row-level, PostgreSQL NOTIFY at commit) — a caller’s own writes at once, anybody else’s milliseconds after commit — and for at most this long (0 = off)',
   ),
   readCacheActivityMs: spec(
     'READ_CACHE_ACTIVITY_MS',
