@@ -188,3 +188,14 @@ export function nextMessage<T extends { type: string }>(child: ChildProcess, typ
     child.once('exit', onExit);
   });
 }
+
+/** One InfluxQL statement over the v1 HTTP API; the first result's series (throws on any error). */
+export async function influxQl(influxUrl: string, db: string | undefined, q: string, method: 'GET' | 'POST' = 'GET'): Promise<{ columns: string[]; values: unknown[][] }[]> {
+  const params = new URLSearchParams({ q, epoch: 'ms' });
+  if (db) params.set('db', db);
+  const res = await fetch(`${influxUrl.replace(/\/+$/, '')}/query?${params}`, { method, signal: AbortSignal.timeout(30_000) });
+  const body = (await res.json()) as { error?: string; results?: { error?: string; series?: { columns: string[]; values: unknown[][] }[] }[] };
+  const err = body.error ?? body.results?.find((r) => r.error)?.error;
+  if (!res.ok || err) throw new Error(`InfluxQL "${q}" failed (${res.status}): ${err ?? res.statusText}`);
+  return body.results?.[0]?.series ?? [];
+}

@@ -38,7 +38,9 @@ import { startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
 import type { ProbeChildMessage, ProbeJob, ProbeParentMessage, ProbeReport } from './probe.ts';
 import { createCleanup } from './cleanup.ts';
-import { machine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
+import { intArgOf, printHelpAndExit } from './cli-args.ts';
+import { cpuDelta, fmt, round, summarize, type LatencySummary } from './figures.ts';
+import { influxQl, machine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
 import type { PublisherJob, PublisherReport } from './publisher.ts';
 
 // ---------------------------------------------------------------------------
@@ -74,22 +76,8 @@ const { values: argv } = parseArgs({
   allowPositionals: false,
 });
 
-if (argv.help) {
-  const src = readFileSync(fileURLToPath(import.meta.url), 'utf8');
-  console.log(src.slice(src.indexOf('/**') + 3, src.indexOf('*/')).split('\n').map((l) => l.replace(/^ \*\s?/, '')).join('\n').trim());
-  console.log('\nSee bench/README.md for what each figure means.');
-  process.exit(0);
-}
-
-function intArg(name: keyof typeof argv, min: number, max: number): number {
-  const raw = String(argv[name]);
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name}: expected an integer in [${min}, ${max}], got "${raw}"`);
-    process.exit(2);
-  }
-  return n;
-}
+if (argv.help) printHelpAndExit(import.meta.url, '\nSee bench/README.md for what each figure means.');
+const intArg = intArgOf(argv);
 
 const opts = {
   messages: intArg('messages', 1, 50_000_000),
@@ -149,34 +137,7 @@ const { children, onCleanup, cleanupAll, cleaning, abort } = createCleanup({
 // small helpers
 // ---------------------------------------------------------------------------
 
-function quantile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[idx]!;
-}
-
-interface LatencySummary {
-  n: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
-  meanMs: number | null;
-}
-
-function summarize(values: readonly number[]): LatencySummary {
-  const s = [...values].sort((a, b) => a - b);
-  const r1 = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
-  return {
-    n: s.length,
-    p50Ms: r1(quantile(s, 0.5)),
-    p99Ms: r1(quantile(s, 0.99)),
-    maxMs: r1(s.length ? s[s.length - 1]! : null),
-    meanMs: r1(s.length ? s.reduce((a, b) => a + b, 0) / s.length : null),
-  };
-}
-
 const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
-const round = (v: number, digits = 0): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /** CPU seconds of this process's descendants, grouped by command name (Linux /proc; {} elsewhere). */
 function descendantsCpu(): Record<string, number> {
@@ -208,12 +169,6 @@ function descendantsCpu(): Record<string, number> {
   } catch {
     /* not Linux */
   }
-  return out;
-}
-
-function cpuDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) out[k] = round(v - (before[k] ?? 0), 2);
   return out;
 }
 
@@ -410,16 +365,6 @@ function sqlCounter(): { start(): void; stop(): { statement: string; count: numb
   };
 }
 
-
-async function influxQl(influxUrl: string, db: string | undefined, q: string, method: 'GET' | 'POST' = 'GET'): Promise<{ columns: string[]; values: unknown[][] }[]> {
-  const params = new URLSearchParams({ q, epoch: 'ms' });
-  if (db) params.set('db', db);
-  const res = await fetch(`${influxUrl.replace(/\/+$/, '')}/query?${params}`, { method, signal: AbortSignal.timeout(30_000) });
-  const body = (await res.json()) as { error?: string; results?: { error?: string; series?: { columns: string[]; values: unknown[][] }[] }[] };
-  const err = body.error ?? body.results?.find((r) => r.error)?.error;
-  if (!res.ok || err) throw new Error(`InfluxQL "${q}" failed (${res.status}): ${err ?? res.statusText}`);
-  return body.results?.[0]?.series ?? [];
-}
 
 async function influxCount(influxUrl: string, db: string, field: string): Promise<number> {
   const series = await influxQl(influxUrl, db, `SELECT count("${field}") FROM "telemetry"`);
@@ -757,9 +702,6 @@ async function runPipeline(databaseUrl: string, influxUrl: string): Promise<Pipe
 // ---------------------------------------------------------------------------
 // output
 // ---------------------------------------------------------------------------
-
-const fmt = (v: number | null | undefined, digits = 0): string =>
-  v === null || v === undefined ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function printHuman(m: Record<string, unknown>, p: PipelineResult | undefined, raw: RawResult | undefined): void {
   const L = (label: string, value: string, note = ''): void => console.log(`  ${label.padEnd(34)} ${value.padStart(14)}  ${note}`);

@@ -36,7 +36,9 @@ import { openDatabase } from '../platform/db/database.ts';
 import { findMosquittoBinary, startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
 import { createCleanup } from './cleanup.ts';
-import { machine as harnessMachine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
+import { printHelpAndExit, intArgOf } from './cli-args.ts';
+import { cpuDelta, fmt, round, summarize, type LatencySummary } from './figures.ts';
+import { influxQl as harnessInfluxQl, machine as harnessMachine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
 import { expectedEpisodes, payloadFor, type PublisherJob, type PublisherReport } from './publisher.ts';
 
 // ---------------------------------------------------------------------------
@@ -75,21 +77,8 @@ const { values: argv } = parseArgs({
   allowPositionals: false,
 });
 
-if (argv.help) {
-  const src = readFileSync(fileURLToPath(import.meta.url), 'utf8');
-  console.log(src.slice(src.indexOf('/**') + 3, src.indexOf('*/')).split('\n').map((l) => l.replace(/^ \*\s?/, '')).join('\n').trim());
-  process.exit(0);
-}
-
-function intArg(name: keyof typeof argv, min: number, max: number): number {
-  const raw = String(argv[name]);
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name}: expected an integer in [${min}, ${max}], got "${raw}"`);
-    process.exit(2);
-  }
-  return n;
-}
+if (argv.help) printHelpAndExit(import.meta.url);
+const intArg = intArgOf(argv);
 
 const systems = argv.systems.split(',').map((s) => s.trim()).filter(Boolean);
 if (systems.length === 0 || systems.some((s) => !(SYSTEMS as readonly string[]).includes(s))) {
@@ -144,28 +133,6 @@ const {
 // ---------------------------------------------------------------------------
 // small helpers
 // ---------------------------------------------------------------------------
-
-const round = (v: number, digits = 0): number => Math.round(v * 10 ** digits) / 10 ** digits;
-const fmt = (v: number | null | undefined, digits = 0): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function quantile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-interface LatencySummary {
-  n: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
-}
-
-function summarize(values: readonly number[]): LatencySummary {
-  const s = [...values].sort((a, b) => a - b);
-  const r1 = (v: number | null): number | null => (v === null ? null : round(v, 1));
-  return { n: s.length, p50Ms: r1(quantile(s, 0.5)), p99Ms: r1(quantile(s, 0.99)), maxMs: r1(s.at(-1) ?? null) };
-}
 
 async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -276,10 +243,6 @@ function cpuSnapshot(systemPid: number | undefined): Record<string, number> {
   return out;
 }
 
-function cpuDelta(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.keys(b).map((k) => [k, round((b[k] ?? 0) - (a[k] ?? 0), 2)]));
-}
-
 function rssOf(systemPid: number): number {
   const rows = procTable();
   return subtree(rows, systemPid).reduce((s, pid) => s + rows.get(pid)!.rssBytes, 0);
@@ -344,15 +307,7 @@ function spawnGuarded(name: string, cmd: string, args: string[], o: { env: Recor
 
 let INFLUX_URL = '';
 
-async function influxQl(db: string | undefined, q: string, method: 'GET' | 'POST' = 'GET'): Promise<{ columns: string[]; values: unknown[][] }[]> {
-  const params = new URLSearchParams({ q, epoch: 'ms' });
-  if (db) params.set('db', db);
-  const res = await fetch(`${INFLUX_URL.replace(/\/+$/, '')}/query?${params}`, { method, signal: AbortSignal.timeout(30_000) });
-  const body = (await res.json()) as { error?: string; results?: { error?: string; series?: { columns: string[]; values: unknown[][] }[] }[] };
-  const err = body.error ?? body.results?.find((r) => r.error)?.error;
-  if (!res.ok || err) throw new Error(`InfluxQL "${q}" failed (${res.status}): ${err ?? res.statusText}`);
-  return body.results?.[0]?.series ?? [];
-}
+const influxQl = (db: string | undefined, q: string, method: 'GET' | 'POST' = 'GET') => harnessInfluxQl(INFLUX_URL, db, q, method);
 
 async function influxCount(db: string, measurement: string, field: string, site: string): Promise<number> {
   const series = await influxQl(db, `SELECT count("${field}") FROM "${measurement}" WHERE "site" = '${site}'`);
