@@ -117,6 +117,7 @@ async function main(): Promise<void> {
         { onChild: (c) => children.push(c) },
       );
       published = pub.go();
+      published.catch(() => undefined); // on a failure elsewhere the publisher is killed: report that failure, not this one
       await sleep(3000); // ingest at full rate before the HTTP load starts
     }
 
