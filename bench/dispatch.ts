@@ -19,6 +19,7 @@ import { slaDueTimes } from '../maintenance/sla.ts';
 import { startLocalServices } from '../test/services/local-services.ts';
 import { createTestDatabase } from '../test/helpers/databases.ts';
 import { prng as rng } from '../test/helpers/fuzz.ts';
+import { cpuGauge } from './cpu-gauge.ts';
 
 const { values: argv } = parseArgs({
   options: {
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     const result = {
       bench: 'dispatch',
       at: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGb: Math.round(totalmem() / 2 ** 30), node: process.version, cpuGauge: cpuGauge() },
       instance: { orders: N_ORDERS, engineers: N_ENGINEERS, runs: RUNS, seed: Number(argv.seed) },
       endToEndMs: { p50: Math.round(quantile(walls, 0.5)), p99: Math.round(quantile(walls, 0.99)), max: Math.round(Math.max(...walls)) },
       phaseMsP50: { load: p('load'), matrix: p('matrix'), solve: p('solve'), persist: p('persist'), service: p('total') },
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     };
     if (argv.json) console.log(JSON.stringify(result, null, 2));
     else {
-      console.log(`\nbench:dispatch — ${N_ORDERS} open orders × ${N_ENGINEERS} engineers, ${RUNS} runs (${result.machine.cpus} × ${result.machine.cpu}, Node ${process.version})`);
+      console.log(`\nbench:dispatch — ${N_ORDERS} open orders × ${N_ENGINEERS} engineers, ${RUNS} runs (${result.machine.cpus} × ${result.machine.cpu}, Node ${process.version}, CPU gauge ${result.machine.cpuGauge.toLocaleString('en')} evaluate()/s)`);
       console.log(`  end to end (HTTP → load → score → assign → persist): p50 ${result.endToEndMs.p50} ms, p99 ${result.endToEndMs.p99} ms, max ${result.endToEndMs.max} ms  (target p99 ≤ 500 ms: ${result.met ? 'met' : 'NOT met'})`);
       console.log(`  phases (p50): load ${result.phaseMsP50.load} ms, cost matrix ${result.phaseMsP50.matrix} ms, solve ${result.phaseMsP50.solve} ms, persist ${result.phaseMsP50.persist} ms`);
       console.log(`  dry run: ${result.dryRunMs} ms`);

@@ -12,6 +12,7 @@ import { startPlatform, type Platform } from '../main.ts';
 import { loadConfig } from '../platform/config.ts';
 import { createTestDatabase, createTestInfluxDb } from '../test/helpers/databases.ts';
 import { startLocalServices } from '../test/services/local-services.ts';
+import { cpuGauge } from './cpu-gauge.ts';
 import type { ChildMessage, ParentMessage, PublisherJob, PublisherReport } from './publisher.ts';
 
 export function tsxImport(): string {
@@ -78,7 +79,18 @@ export function gitRevision(): string {
   }
 }
 
-export function machine(): { revision: string; cpu: string; cores: number; memGiB: number; node: string; platform: string } {
+export interface Machine {
+  revision: string;
+  cpu: string;
+  cores: number;
+  memGiB: number;
+  node: string;
+  platform: string;
+  /** pure rule evaluations/s when the report was made (bench/cpu-gauge.ts): how fast this shared VM ran then */
+  cpuGauge: number;
+}
+
+export function machine(): Machine {
   const cpus = os.cpus();
   return {
     revision: gitRevision(),
@@ -87,12 +99,13 @@ export function machine(): { revision: string; cpu: string; cores: number; memGi
     memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     platform: `${os.platform()} ${os.arch()} ${os.release()}`,
+    cpuGauge: cpuGauge(),
   };
 }
 
 /** One line describing the machine, for the head of every report. */
 export function machineLine(m = machine()): string {
-  return `${m.cpu} × ${m.cores} cores, ${m.memGiB} GiB RAM, Node ${m.node}, ${m.platform}; code ${m.revision}`;
+  return `${m.cpu} × ${m.cores} cores, ${m.memGiB} GiB RAM, Node ${m.node}, ${m.platform}; CPU gauge ${m.cpuGauge.toLocaleString('en')} evaluate()/s; code ${m.revision}`;
 }
 
 /**

@@ -40,7 +40,7 @@ import type { ProbeChildMessage, ProbeJob, ProbeParentMessage, ProbeReport } fro
 import { createCleanup } from './cleanup.ts';
 import { intArgOf, printHelpAndExit } from './cli-args.ts';
 import { cpuDelta, fmt, round, summarize, type LatencySummary } from './figures.ts';
-import { influxQl, machine, startPublisher as startHarnessPublisher, tsxImport } from './harness.ts';
+import { influxQl, machine, machineLine, startPublisher as startHarnessPublisher, tsxImport, type Machine } from './harness.ts';
 import type { PublisherJob, PublisherReport } from './publisher.ts';
 
 // ---------------------------------------------------------------------------
@@ -703,10 +703,10 @@ async function runPipeline(databaseUrl: string, influxUrl: string): Promise<Pipe
 // output
 // ---------------------------------------------------------------------------
 
-function printHuman(m: Record<string, unknown>, p: PipelineResult | undefined, raw: RawResult | undefined): void {
+function printHuman(m: Machine, p: PipelineResult | undefined, raw: RawResult | undefined): void {
   const L = (label: string, value: string, note = ''): void => console.log(`  ${label.padEnd(34)} ${value.padStart(14)}  ${note}`);
   console.log(`\nIngest benchmark — ${fmt(opts.messages)} readings × ${FIELDS_PER_MESSAGE} fields, ${opts.assets} assets, ${opts.connections} publisher connections, rules ${opts.rules ? `on${opts.ruleEvents ? '' : ' (quiet data: no rule fires)'}` : 'off'}, MQTT auth ${opts.auth}, flush ${opts.flushMs} ms${opts.rate ? `, publisher capped at ${fmt(opts.rate)}/s` : ''}`);
-  console.log(`machine: ${String(m.cpu)} × ${String(m.cores)} cores, ${String(m.memGiB)} GiB RAM, Node ${String(m.node)}, ${String(m.platform)}; code ${String(m.revision)}`);
+  console.log(`machine: ${machineLine(m)}`);
   if (p) {
     const target = (v: number, t: number): string => `target ≥ ${fmt(t)} → ${v >= t ? 'met' : `${fmt((v / t) * 100)} % of target`}`;
     console.log(`\nEnd to end: publisher → aedes → pipeline → InfluxDB${p.complete ? '' : '   *** INCOMPLETE: not all points arrived ***'}`);

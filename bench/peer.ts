@@ -879,7 +879,7 @@ function printHuman(m: Record<string, unknown>, r: Partial<Record<SystemName, Sy
   const L = (label: string, f: (s: SystemResult) => string, note = ''): void =>
     console.log(`  ${label.padEnd(44)}${cols.map((c) => (r[c] ? f(r[c]) : 'n/a').padStart(22)).join('')}  ${note}`);
   console.log(`\n${title}Node-RED peer benchmark — same Mosquitto (max_inflight_messages ${opts.inflight}, no queue limit), same influxd, same data; one system at a time`);
-  console.log(`machine: ${String(m.cpu)} × ${String(m.cores)} cores, ${String(m.memGiB)} GiB, Node ${String(m.node)}; Node-RED ${String(m.nodeRed)}, node-red-contrib-influxdb ${String(m.nodeRedContribInfluxdb)}`);
+  console.log(`machine: ${String(m.cpu)} × ${String(m.cores)} cores, ${String(m.memGiB)} GiB, Node ${String(m.node)}, CPU gauge ${Number(m.cpuGauge).toLocaleString('en')} evaluate()/s; Node-RED ${String(m.nodeRed)}, node-red-contrib-influxdb ${String(m.nodeRedContribInfluxdb)}`);
   console.log(`batching: ${opts.batchSize} points or ${opts.flushMs} ms (ours: TELEMETRY_BATCH_SIZE / TELEMETRY_FLUSH_MS; Node-RED: join node count / timeout → influxdb batch)`);
   console.log(`\n  ${''.padEnd(44)}${cols.map((c) => LABEL[c].padStart(22)).join('')}`);
   console.log(`Throughput: ${fmt(opts.messages)} readings over ${opts.assets} assets, ${opts.connections} publisher connections, QoS 1, unthrottled`);

@@ -19,10 +19,9 @@ import { startPlatform } from '../main.ts';
 import { loadConfig } from '../platform/config.ts';
 import { systemClock } from '../platform/clock.ts';
 import { openDatabase } from '../platform/db/database.ts';
-import { evaluate } from '../rules/evaluate.ts';
 import { createRulesEngine, type EngineReading } from '../rules/engine.ts';
-import type { RuleState, SingleMetricRule } from '../rules/types.ts';
 import { startLocalServices } from '../test/services/local-services.ts';
+import { METRICS, pureEvaluations, RULES, value } from './cpu-gauge.ts';
 import type { ChildMessage, ParentMessage, PublisherJob } from './publisher.ts';
 
 const { values: argv } = parseArgs({
@@ -44,17 +43,6 @@ const logger = pino({ level: 'warn' });
 const say = (m: string): void => void process.stderr.write(`[bench:rules] ${m}\n`);
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
-const RULES: { name: string; kind: 'threshold' | 'usage'; definition: Record<string, unknown> }[] = [
-  { name: 'hot', kind: 'threshold', definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 85, holdSeconds: 5, hysteresis: 5, consecutive: 1, severity: 'major', priority: 'high' } },
-  { name: 'low pressure', kind: 'threshold', definition: { schemaVersion: 1, metric: 'pressure', operator: '<', value: 2, holdSeconds: 0, hysteresis: 0.2, consecutive: 3, severity: 'minor', priority: 'medium' } },
-  { name: 'vibration', kind: 'threshold', definition: { schemaVersion: 1, metric: 'vibration', operator: '>=', value: 7, holdSeconds: 10, hysteresis: 1, consecutive: 1, severity: 'major', priority: 'high' } },
-  { name: '500 h PM', kind: 'usage', definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, tolerance: 0, interval: 'floating', priority: 'medium' } },
-  { name: 'cycles PM', kind: 'usage', definition: { schemaVersion: 1, metric: 'cycles', every: 10000, startAt: 0, tolerance: 100, interval: 'fixed', priority: 'low' } },
-];
-const METRICS = ['temperature', 'pressure', 'vibration', 'runHours', 'cycles'];
-const value = (metric: string, i: number, step: number): number =>
-  metric === 'temperature' ? 60 + ((i + step) % 10) : metric === 'pressure' ? 5 : metric === 'vibration' ? 2 : metric === 'runHours' ? (i % 400) + step * 0.1 : step * 10;
-
 interface PartA {
   pureEvaluations: number;
   pureEvalsPerS: number;
@@ -66,23 +54,8 @@ interface PartA {
 async function partA(): Promise<PartA> {
   const t0 = Date.now() - 3600_000;
   // pure core
-  const rules = RULES.map((r, k) => ({ id: `r${k}`, name: r.name, version: 1, kind: r.kind, definition: r.definition }) as unknown as SingleMetricRule);
-  const states = new Map<string, RuleState>();
-  let evals = 0;
-  let started = process.hrtime.bigint();
-  for (let step = 0; step < STEPS; step++) {
-    for (let i = 0; i < ASSETS; i++) {
-      const ts = new Date(t0 + step * 1000);
-      for (const rule of rules) {
-        const metric = rule.definition.metric;
-        const k = `${rule.id}|${i}`;
-        const r = evaluate(rule, states.get(k), { assetId: `a${i}`, assetCode: `A${i}`, metric, value: value(metric, i, step), ts }, ts);
-        states.set(k, r.state);
-        evals++;
-      }
-    }
-  }
-  const pureS = Number(process.hrtime.bigint() - started) / 1e9;
+  const pure = pureEvaluations(ASSETS, STEPS);
+  const pureS = pure.seconds;
 
   // engine with state in an embedded database
   say(`engine: seeding ${ASSETS} assets × ${RULES.length} rules in PGlite`);
@@ -105,7 +78,7 @@ async function partA(): Promise<PartA> {
   let warmEvals = 0;
   for (let step = 0; step < STEPS; step++) {
     const before = engine.stats().evaluations;
-    started = process.hrtime.bigint();
+    const started = process.hrtime.bigint();
     for (let b = 0; b < batchesPerStep; b++) {
       const batch: EngineReading[] = [];
       for (let i = b * 200; i < Math.min(ASSETS, (b + 1) * 200); i++) {
@@ -124,8 +97,8 @@ async function partA(): Promise<PartA> {
   await engine.stop();
   await db.close();
   return {
-    pureEvaluations: evals,
-    pureEvalsPerS: Math.round(evals / pureS),
+    pureEvaluations: pure.evaluations,
+    pureEvalsPerS: Math.round(pure.evaluations / pureS),
     engineColdStepS: Math.round(coldS * 1000) / 1000,
     engineWarmEvalsPerS: Math.round(warmEvals / warmS),
     engineReadingsPerS: Math.round(warmEvals / RULES.length / warmS),
