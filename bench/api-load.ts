@@ -162,10 +162,7 @@ async function main(): Promise<void> {
       peakQueue = Math.max(peakQueue, platform.pipeline!.counters().queued);
       peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20);
     }, 200);
-    const results = await finished.finally(() => {
-      clearInterval(sampler);
-      for (const k of kills) k();
-    });
+    const results = await finished.finally(() => clearInterval(sampler)); // on a failure, the finally below stops the wrk processes
     eld.disable();
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');

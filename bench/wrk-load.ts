@@ -16,6 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { round } from './figures.ts';
 import type { EndpointResult, HttpLoadJob, LatencySummary } from './http-load.ts';
 
 /**
@@ -89,7 +90,7 @@ function runOnce(url: string, scriptPath: string, connections: number, seconds: 
   });
 }
 
-const ms = (us: number): number => Math.round(us / 10) / 100;
+const ms = (us: number): number => round(us / 1000, 2);
 
 /**
  * Runs `job` (GET endpoints only) with wrk: warm-up, then the measured window (`onMeasuring` is called
