@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './platform/config.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
+import { startLoopLag } from './platform/loop-lag.ts';
 import { createRootLogger, type Logger } from './platform/logger.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { createEmbeddedStore } from './ingest/telemetry-store/embedded.ts';
@@ -243,6 +244,8 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   const mqttUrlOf = (b: EmbeddedBroker): string => `mqtt://${config.mqttHost}:${b.port}`;
   let directory: ReturnType<typeof createAssetDirectory> | undefined;
   const deadLetters = createDeadLetterSink({ prisma: db.prisma, logger });
+  const loopLag = startLoopLag();
+  stops.push(() => loopLag.stop());
   stops.unshift(() => deadLetters.close());
   if (roles.has('ingest')) {
     directory = createAssetDirectory({ prisma: db.prisma, logger, meterMetrics: config.meterMetrics });
@@ -399,6 +402,8 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         telemetry: telemetry.stats(),
         rules: engine.stats(),
         readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
+        http: api ? api.httpStats.stats() : null,
+        eventLoop: loopLag.stats(),
       },
     };
   }
@@ -430,9 +435,10 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         auth,
         audit,
         changes: db.changes,
-        readCache: { maxAgeMs: config.readCacheMs, activityLagMs: Math.min(config.readCacheActivityMs, config.readCacheMs), maxBytes: config.readCacheMb * 2 ** 20 },
+        readCache: { maxAgeMs: config.readCacheMs, activityLagMs: Math.min(config.readCacheActivityMs, config.readCacheMs), maxBytes: config.readCacheMb * 2 ** 20, refreshAhead: config.readCacheRefreshAhead },
         scopes: createScopeChecker(db.prisma),
         authEnabled: config.authMode === 'on',
+        requestLog: config.requestLog,
         hardening: { rateLimitPerMin: config.rateLimitPerMin, rateLimitLoginPerMin: config.rateLimitLoginPerMin, hstsMaxAgeS: config.hstsMaxAgeS },
         rules,
         credentials,

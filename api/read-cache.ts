@@ -18,9 +18,24 @@
  * Activity (ACTIVITY_TABLES: asset last-seen times and meter readings, which ingest rewrites every
  * second in batches and which are therefore already up to a second behind the devices) may lag by up
  * to READ_CACHE_ACTIVITY_MS more; any other change to what a response shows invalidates it at once.
- * `x-cache: hit | miss | coalesced | bypass` says what happened.
+ *
+ * Refresh ahead (READ_CACHE_REFRESH_AHEAD, off by default: measured, its extra reads cost the API's
+ * tail more than the misses it saves at 1,000 req/s on two cores): a hit on an entry past half of the
+ * life it has left (half of READ_CACHE_ACTIVITY_MS once activity has changed, else half of
+ * READ_CACHE_MS) is served as it is, and the entry is read
+ * again in the background — the same GET, injected with the caller's own headers and address, so it
+ * passes authentication, permission, scope and rate limit like the caller's request. A response read
+ * often enough therefore never waits for a read just because it aged; only what nobody asked for in
+ * the second half of its life is read on the request. The bounds above are unchanged: nothing older
+ * is ever served. At most one refresh per entry is waiting or under way, and at most two run at a time
+ * (REFRESH_CONCURRENCY), in the order they were asked for, so that entries stored together do not
+ * all come back at once in front of the requests.
+ *
+ * `x-cache: hit | miss | coalesced | bypass | refresh` says what happened (refresh: the cache's own
+ * background read).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { ACTIVITY_TABLES, type ChangeFeed, type TrackedTable } from '../platform/db/change-feed.ts';
 
 /** A GET route's opt-in: what its 200 response shows. */
@@ -51,6 +66,8 @@ export interface ReadCacheOptions {
   activityLagMs: number;
   /** Size bound over all entries (bodies), bytes. */
   maxBytes: number;
+  /** Refresh entries hit in the second half of their life in the background (READ_CACHE_REFRESH_AHEAD; default here on, in the service off). */
+  refreshAhead?: boolean;
   now?: () => number;
 }
 
@@ -79,18 +96,28 @@ export interface ReadCacheStats {
   coalesced: number;
   misses: number;
   bypassed: number;
+  /** background reads of entries in the second half of their life (refresh ahead) */
+  refreshes: number;
   stored: number;
   evicted: number;
   entries: number;
   bytes: number;
 }
 
-export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): { stats(): ReadCacheStats; clear(): void } {
+export interface ReadCache {
+  stats(): ReadCacheStats;
+  clear(): void;
+  /** Resolves once the background refreshes under way have finished. */
+  settled(): Promise<void>;
+}
+
+export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): ReadCache {
   const now = opts.now ?? Date.now;
   const enabled = opts.maxAgeMs > 0;
+  const refreshAhead = opts.refreshAhead ?? true;
   const entries = new Map<string, Entry>(); // insertion order = least recently used first
   let bytes = 0;
-  const counts = { hits: 0, coalesced: 0, misses: 0, bypassed: 0, stored: 0, evicted: 0 };
+  const counts = { hits: 0, coalesced: 0, misses: 0, bypassed: 0, refreshes: 0, stored: 0, evicted: 0 };
   const flights = new Map<string, Flight>();
   const startFlight = (key: string, version: number): Flight => {
     let finish!: (e: Entry | null) => void;
@@ -117,7 +144,46 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
     entries.delete(key);
     bytes -= e.body.length;
   };
-  if (!enabled) return { stats, clear: () => undefined };
+  // refresh ahead: wanted refreshes in the order asked for (by key), at most REFRESH_CONCURRENCY at a time,
+  // so that entries stored together (a start-up, a change to a table many responses show) are not all
+  // read again at once in front of the requests
+  const wanted = new Map<string, { entry: Entry; url: string; headers: Record<string, string | string[]>; ip: string; log: FastifyBaseLogger }>();
+  const refreshing = new Set<string>();
+  const running = new Set<Promise<void>>();
+  // marks the cache's own refresh requests; unguessable, so a client cannot pose as one
+  const refreshToken = randomUUID();
+  const settled = async (): Promise<void> => {
+    while (running.size) await Promise.allSettled([...running]);
+  };
+  const pump = (): void => {
+    for (const [key, w] of wanted) {
+      if (running.size >= REFRESH_CONCURRENCY) return;
+      wanted.delete(key);
+      // replaced or dropped meanwhile, or somebody is reading it right now: nothing to do
+      if (entries.get(key) !== w.entry || flights.has(key)) continue;
+      counts.refreshes++;
+      refreshing.add(key);
+      const done: Promise<void> = app
+        .inject({ method: 'GET', url: w.url, headers: { ...w.headers, [REFRESH_HEADER]: refreshToken }, remoteAddress: w.ip })
+        .then(
+          (res) => void (res.statusCode !== 200 && w.log.debug({ url: w.url, statusCode: res.statusCode }, 'read cache: refresh not stored')),
+          (err: unknown) => w.log.debug({ err, url: w.url }, 'read cache: refresh failed'), // e.g. the server is closing
+        )
+        .finally(() => {
+          refreshing.delete(key);
+          running.delete(done);
+          pump();
+        });
+      running.add(done);
+    }
+  };
+  const refresh = (key: string, entry: Entry, req: FastifyRequest): void => {
+    if (wanted.has(key) || refreshing.has(key) || flights.has(key) || wanted.size >= MAX_WANTED) return;
+    wanted.set(key, { entry, url: req.url, headers: endToEnd(req.headers), ip: req.ip, log: req.log });
+    pump();
+  };
+  if (!enabled) return { stats, clear: () => undefined, settled };
+  app.addHook('onClose', settled);
 
   app.decorateRequest('readCacheStamp', null);
   app.decorateRequest('readCacheRelease', null);
@@ -145,14 +211,24 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
     const versionNow = (): number => opts.changes.version(exact) + (byId.length ? opts.changes.rowVersion(byId, id ?? '') : 0);
     const version = versionNow();
     const activity = opts.changes.version(act);
+    if (req.headers[REFRESH_HEADER] === refreshToken) {
+      // the cache's own background read: read and store, unless somebody's read of the same is under way
+      if (flights.get(key)?.version === version) return reply.header('x-cache', 'refresh').code(204).send();
+      req.readCacheStamp = { key, version, activity, flight: startFlight(key, version) };
+      void reply.header('x-cache', 'refresh');
+      return;
+    }
     const hit = entries.get(key);
     if (hit) {
       const age = now() - hit.at;
-      if (hit.version === version && age <= opts.maxAgeMs && (hit.activity === activity || age <= opts.activityLagMs)) {
+      const life = hit.activity === activity ? opts.maxAgeMs : Math.min(opts.activityLagMs, opts.maxAgeMs);
+      if (hit.version === version && age <= life) {
         counts.hits++;
         entries.delete(key); // most recently used goes last
         entries.set(key, hit);
-        return reply.header('x-cache', 'hit').type(hit.contentType).send(hit.body);
+        const sent = reply.header('x-cache', 'hit').type(hit.contentType).send(hit.body);
+        if (refreshAhead && age * 2 >= life && life > 0) refresh(key, hit, req);
+        return sent;
       }
       drop(key, hit);
     }
@@ -210,9 +286,23 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
       entries.clear();
       bytes = 0;
     },
+    settled,
   };
 }
 
+const REFRESH_HEADER = 'x-read-cache-refresh';
+/** Background refreshes run at once; each is one read of a response (a few ms). */
+const REFRESH_CONCURRENCY = 2;
+/** Refreshes waiting beyond this are not queued: those entries are read on their next request instead. */
+const MAX_WANTED = 10_000;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
+
+/** A request's headers without those that describe its connection rather than the request. */
+function endToEnd(headers: FastifyRequest['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Whose writes a request makes (and must read back): the user or API key. */

@@ -2,7 +2,7 @@
  * Builds the Fastify app: OpenAPI at /docs, schema-validated routes, one error handler.
  * Routes are thin: validate (schema), call a service, map the result to a view.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -55,7 +55,9 @@ import { dataTransferRoutes } from './routes/data-transfer.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { installAccessControl } from './access-control.ts';
 import { installAuditLog } from './audit-hooks.ts';
-import { installReadCache, type ReadCacheStats } from './read-cache.ts';
+import { installReadCache, type ReadCache } from './read-cache.ts';
+import { installRequestLog, type RequestLogMode } from './request-log.ts';
+import { installHttpStats, type HttpStats } from './http-stats.ts';
 import type { ChangeFeed } from '../platform/db/change-feed.ts';
 import type { AuthService } from '../access/auth-service.ts';
 import type { AuditService } from '../access/audit.ts';
@@ -102,7 +104,9 @@ export interface ApiDeps {
   /** Committed table changes, for the read cache. */
   changes: ChangeFeed;
   /** API read cache (api/read-cache.ts): oldest entry served (0 = off) and size bound. */
-  readCache: { maxAgeMs: number; activityLagMs: number; maxBytes: number };
+  readCache: { maxAgeMs: number; activityLagMs: number; maxBytes: number; refreshAhead: boolean };
+  /** The access log (api/request-log.ts). */
+  requestLog: RequestLogMode;
   clock: Clock;
   health(): Promise<HealthReport>;
   /** Asset codes/sites changed: ingest drops its cache. */
@@ -111,7 +115,9 @@ export interface ApiDeps {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    readCache: { stats(): ReadCacheStats; clear(): void };
+    readCache: ReadCache;
+    /** Server-side response times per route (api/http-stats.ts). */
+    httpStats: { stats(): HttpStats };
   }
 }
 
@@ -123,6 +129,8 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
     frameworkErrors: frameworkErrorHandler,
+    // one access-log line per request instead (api/request-log.ts)
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(swagger, {
@@ -134,6 +142,8 @@ export async function buildApi(deps: ApiDeps, logger: Logger): Promise<ApiApp> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.addSchema(ErrorBody);
   installErrorHandling(app);
+  installRequestLog(app, deps.requestLog);
+  app.decorate('httpStats', installHttpStats(app));
   await installHardening(app, { ...deps.hardening, authEnabled: deps.authEnabled });
   // before any route: every route registered below is checked against the access table
   installAccessControl(app, { enabled: deps.authEnabled, auth: deps.auth, scopes: deps.scopes });

@@ -25,6 +25,8 @@ export interface PlatformProcessOptions {
   readyTimeoutMs?: number;
   /** Extra readiness condition on the GET /health body (default: status 200). */
   ready?: (health: HealthBody) => boolean;
+  /** Node options before the script, e.g. ['--cpu-prof'] (flags NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }
 
 export interface HealthBody {
@@ -51,8 +53,6 @@ export interface PlatformProcess {
   health(): Promise<{ status: number; body: HealthBody }>;
   /** The last lines the service printed (stdout and stderr), for failure messages. */
   logTail(lines?: number): string;
-  /** Parsed pino lines (JSON) printed so far, all runs. */
-  logLines(): Record<string, unknown>[];
 }
 
 const TEST_DEFAULTS: Record<string, string> = {
@@ -101,7 +101,6 @@ export function platformProcess(opts: PlatformProcessOptions): PlatformProcess {
   };
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   const lines: string[] = [];
-  const parsed: Record<string, unknown>[] = [];
   let child: ChildProcess | undefined;
   let watchdog: ChildProcess | undefined;
   let url: string | undefined;
@@ -114,11 +113,11 @@ export function platformProcess(opts: PlatformProcessOptions): PlatformProcess {
     for (const line of parts) {
       if (!line) continue;
       lines.push(`${prefix}${line}`);
-      if (lines.length > 2000) lines.splice(0, lines.length - 2000);
-      if (line.startsWith('{')) {
+      if (lines.length > 4000) lines.splice(0, lines.length - 2000); // the last 2,000 or more, trimmed now and then
+      // only the line that gives the API's address is parsed (a busy service logs thousands a second)
+      if (line.startsWith('{') && line.includes('"API listening"')) {
         try {
           const obj = JSON.parse(line) as Record<string, unknown>;
-          parsed.push(obj);
           if (obj.msg === 'API listening' && typeof obj.apiUrl === 'string') url = obj.apiUrl;
         } catch {
           /* not JSON */
@@ -162,13 +161,12 @@ export function platformProcess(opts: PlatformProcessOptions): PlatformProcess {
     running: () => child !== undefined && !exited(child),
     health,
     logTail,
-    logLines: () => [...parsed],
 
     async start(): Promise<void> {
       if (disposed) throw new Error('platform process: disposed');
       if (child && !exited(child)) throw new Error('platform process: already running');
       url = undefined;
-      const c = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+      const c = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'main.ts'], {
         cwd: REPO,
         env,
         detached: true, // own process group: kill9() takes anything it may have spawned with it

@@ -291,6 +291,9 @@ describe.skipIf(reason)(`hardening on PostgreSQL ${reason ?? ''}`, () => {
 
     expect(logLines.length).toBeGreaterThan(20);
     expect(logLines.some((l) => l.includes('MQTT connection refused'))).toBe(true);
+    // the access log: one line per request (REQUEST_LOG=all), not Fastify's two
+    expect(logLines.some((l) => l.includes('"msg":"request"') && l.includes('"route":"/rules"') && l.includes('"statusCode":200'))).toBe(true);
+    expect(logLines.some((l) => l.includes('"msg":"incoming request"') || l.includes('"msg":"request completed"'))).toBe(false);
     const all = logLines.join('\n');
     for (const s of secrets) expect(all.includes(s), `secret ${s.slice(0, 6)}… found in the logs`).toBe(false);
   });

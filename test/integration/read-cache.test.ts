@@ -238,6 +238,30 @@ describe.skipIf(reason)(`API read cache ${reason ?? ''}`, () => {
     }
   });
 
+  it('refreshes an entry ahead of its expiry in the background with the caller’s own credentials and scope (auth on)', async () => {
+    const c3 = (await call<{ id: string }>(a.apiUrl!, 'POST', '/customers', { body: { code: 'RC-C3', name: 'Customer RC-C3' } })).body.id;
+    await other.query('UPDATE work_orders SET customer_id = $1 WHERE id = $2', [c3, orderIds[2]]);
+    const k3 = (await call<{ key: string }>(a.apiUrl!, 'POST', '/api-keys', { body: { name: 'rc-refresh', role: 'customer', customerId: c3 } })).body.key;
+    // entries live 2 s; a hit after 1 s refreshes
+    const secured = await startTestPlatform({ DATABASE_URL: dbUrl, ROLES: 'api', AUTH_MODE: 'on', ADMIN_PASSWORD: 'admin-password-123', READ_CACHE_MS: '2000', READ_CACHE_REFRESH_AHEAD: 'true' });
+    try {
+      const list = () => call<PageBody>(secured.apiUrl!, 'GET', '/work-orders?limit=50', { headers: { 'x-api-key': k3 } });
+      const t0 = performance.now();
+      expect((await list()).cache).toBe('miss');
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect((await list()).cache).toBe('hit');
+      await secured.api!.readCache.settled();
+      expect(secured.api!.readCache.stats()).toMatchObject({ refreshes: 1, stored: 2 });
+      // past the first read's life: served from the refreshed entry, still only this customer's order
+      await new Promise((r) => setTimeout(r, Math.max(0, 2_300 - (performance.now() - t0))));
+      const late = await list();
+      expect(late.cache).toBe('hit');
+      expect(late.body.items.map((w) => w.id)).toEqual([orderIds[2]]);
+    } finally {
+      await secured.cleanup();
+    }
+  });
+
   it('bypasses the cache while the change listener is down, and reuses nothing from before once it is back', async () => {
     const path = `/assets/${assetId}`;
     await getA(path);

@@ -37,7 +37,7 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function build(opts: { maxAgeMs?: number; maxBytes?: number; activityLagMs?: number } = {}) {
+async function build(opts: { maxAgeMs?: number; maxBytes?: number; activityLagMs?: number; refreshAhead?: boolean } = {}) {
   const feed = fakeFeed();
   let clock = 1_000;
   let served = 0;
@@ -48,9 +48,10 @@ async function build(opts: { maxAgeMs?: number; maxBytes?: number; activityLagMs
     const who = req.headers['x-who'];
     req.principal = typeof who === 'string' ? ({ kind: 'apiKey', id: who, name: who, role: 'customer', permissions: new Set(), customerId: who, engineerId: null } as unknown as Principal) : null;
   });
-  const cache = installReadCache(app, { changes: feed, maxAgeMs: opts.maxAgeMs ?? 10_000, activityLagMs: opts.activityLagMs ?? 0, maxBytes: opts.maxBytes ?? 1_000_000, now: () => clock });
+  const cache = installReadCache(app, { changes: feed, maxAgeMs: opts.maxAgeMs ?? 10_000, activityLagMs: opts.activityLagMs ?? 0, maxBytes: opts.maxBytes ?? 1_000_000, refreshAhead: opts.refreshAhead ?? true, now: () => clock });
   app.get('/things', { config: { readCache: { tables: ['work_orders'] } } }, async (req) => ({ served: ++served, who: req.principal?.customerId ?? null, pad: 'x'.repeat(Number((req.query as { pad?: string }).pad ?? 0)) }));
   app.get('/asset', { config: { readCache: { tables: ['assets', 'asset_activity', 'meters'] } } }, async () => ({ served: ++served }));
+  app.get('/asset-who', { config: { readCache: { tables: ['assets', 'asset_activity'] } } }, async (req) => ({ served: ++served, who: req.principal?.customerId ?? null }));
   app.get('/orders/:id', { config: { readCache: { tables: ['assets'], byId: ['work_orders', 'alarms'] } } }, async () => ({ served: ++served }));
   let gate: Promise<void> = Promise.resolve();
   app.get('/slow', { config: { readCache: { tables: ['work_orders'] } } }, async () => {
@@ -63,7 +64,8 @@ async function build(opts: { maxAgeMs?: number; maxBytes?: number; activityLagMs
   app.get('/uncached', async () => ({ served: ++served }));
   const get = async (url: string, who?: string) => {
     const res = await app!.inject({ method: 'GET', url, headers: who ? { 'x-who': who } : {} });
-    return { cache: res.headers['x-cache'], served: (res.json() as { served: number }).served, type: res.headers['content-type'] };
+    const body = res.json() as { served: number; who?: string | null };
+    return { cache: res.headers['x-cache'], served: body.served, who: body.who, type: res.headers['content-type'] };
   };
   const hold = (): (() => void) => {
     let open!: () => void;
@@ -74,7 +76,7 @@ async function build(opts: { maxAgeMs?: number; maxBytes?: number; activityLagMs
     const res = await app!.inject({ method: 'POST', url, headers: { 'x-who': who } });
     return { ...(res.json() as { heldDuring: boolean }), heldAfter: feed.dirty(`apiKey:${who}`) };
   };
-  return { feed, cache, get, post, hold, tick: (ms: number) => void (clock += ms) };
+  return { feed, cache, get, post, hold, tick: (ms: number) => void (clock += ms), served: () => served };
 }
 
 describe('read cache', () => {
@@ -94,12 +96,12 @@ describe('read cache', () => {
     await get('/asset');
     feed.changed('asset_activity');
     feed.changed('meters|x');
-    tick(2_000);
+    tick(999); // in the first half of its life: served without a refresh
     expect(await get('/asset')).toMatchObject({ cache: 'hit', served: 1 });
-    tick(1);
+    tick(1_002);
     expect(await get('/asset')).toMatchObject({ cache: 'miss', served: 2 });
     // unchanged activity: the entry lives on (up to maxAgeMs)
-    tick(5_000);
+    tick(4_000);
     expect(await get('/asset')).toMatchObject({ cache: 'hit', served: 2 });
     // any other change: at once
     feed.changed('assets|y');
@@ -160,12 +162,90 @@ describe('read cache', () => {
   });
 
   it('expires entries after maxAgeMs', async () => {
-    const { get, tick } = await build({ maxAgeMs: 500 });
+    const { get, tick, cache } = await build({ maxAgeMs: 500 });
     await get('/things');
-    tick(500);
+    tick(249);
     expect((await get('/things')).cache).toBe('hit');
-    tick(1);
+    tick(252);
     expect(await get('/things')).toMatchObject({ cache: 'miss', served: 2 });
+    expect(cache.stats().refreshes).toBe(0);
+  });
+
+  it('refreshes an entry hit in the second half of its life in the background, as the caller', async () => {
+    const { feed, get, tick, cache, served } = await build({ activityLagMs: 2_000 });
+    await get('/asset', 'c1');
+    feed.changed('asset_activity');
+    tick(1_000);
+    expect(await get('/asset', 'c1')).toMatchObject({ cache: 'hit', served: 1 }); // served as it is …
+    await cache.settled();
+    expect(served()).toBe(2); // … and read again meanwhile
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, refreshes: 1, stored: 2 });
+    // the refreshed entry starts a new life: 2.5 s after the first read, within 2 s of the refresh
+    tick(1_500);
+    expect(await get('/asset', 'c1')).toMatchObject({ cache: 'hit', served: 2 });
+    await cache.settled();
+    // the refresh ran with the caller's headers: in the caller's scope, under the caller's key
+    expect(await get('/asset-who', 'c1')).toMatchObject({ cache: 'miss' });
+    tick(5_000);
+    expect(await get('/asset-who', 'c1')).toMatchObject({ cache: 'hit', who: 'c1' });
+    await cache.settled();
+    expect(await get('/asset-who', 'c1')).toMatchObject({ cache: 'hit', who: 'c1', served: served() });
+    expect((await get('/asset-who', 'c2')).cache).toBe('miss');
+  });
+
+  it('runs at most one refresh per entry, and a refresh read before a change is not served after it', async () => {
+    const { feed, get, tick, cache, hold, served } = await build();
+    await get('/slow');
+    const open = hold();
+    tick(5_000);
+    expect((await get('/slow')).cache).toBe('hit');
+    expect((await get('/slow')).cache).toBe('hit');
+    expect(cache.stats().refreshes).toBe(1);
+    await new Promise((r) => setTimeout(r, 20)); // the refresh is reading
+    feed.changed('work_orders|x');
+    open();
+    await cache.settled();
+    expect(served()).toBe(2);
+    expect(await get('/slow')).toMatchObject({ cache: 'miss', served: 3 });
+  });
+
+  it('runs refreshes two at a time, in order, skipping those whose entry was read again meanwhile', async () => {
+    const { get, tick, cache, hold, served } = await build();
+    for (let n = 1; n <= 5; n++) await get(`/slow?n=${n}`);
+    const open = hold();
+    tick(5_000);
+    for (let n = 1; n <= 5; n++) expect((await get(`/slow?n=${n}`)).cache).toBe('hit');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(served()).toBe(7); // five reads, then two refreshes reading; three waiting
+    expect(cache.stats().refreshes).toBe(2);
+    // n=5's entry goes (a change would do the same); its refresh is not needed any more
+    tick(5_001);
+    const miss = get('/slow?n=5');
+    await new Promise((r) => setTimeout(r, 20));
+    open();
+    await miss;
+    await cache.settled();
+    expect(cache.stats().refreshes).toBe(4); // n=1 … n=4
+    expect(served()).toBe(10);
+  });
+
+  it('does not refresh ahead when told not to', async () => {
+    const { get, tick, cache } = await build({ refreshAhead: false });
+    await get('/things');
+    tick(9_000);
+    expect((await get('/things')).cache).toBe('hit');
+    await cache.settled();
+    expect(cache.stats()).toMatchObject({ refreshes: 0, stored: 1 });
+    tick(1_001);
+    expect(await get('/things')).toMatchObject({ cache: 'miss', served: 2 });
+  });
+
+  it('a client cannot pose as a refresh', async () => {
+    const { get, cache } = await build();
+    await get('/things');
+    const res = await app!.inject({ method: 'GET', url: '/things', headers: { 'x-read-cache-refresh': 'guess' } });
+    expect(res.headers['x-cache']).toBe('hit');
+    expect(cache.stats()).toMatchObject({ refreshes: 0, stored: 1 });
   });
 
   it('keys entries by URL and by the caller scope', async () => {
