@@ -22,9 +22,9 @@
  * Refresh ahead (READ_CACHE_REFRESH_AHEAD, off by default: measured, its extra reads cost the API's
  * tail more than the misses it saves at 1,000 req/s on two cores): a hit on an entry past half of the
  * life it has left (half of READ_CACHE_ACTIVITY_MS once activity has changed, else half of
- * READ_CACHE_MS) is served as it is, and the entry is read
- * again in the background — the same GET, injected with the caller's own headers and address, so it
- * passes authentication, permission, scope and rate limit like the caller's request. A response read
+ * READ_CACHE_MS) is served as it is, and the entry is read again in the background — the same GET,
+ * injected with the caller's own headers and address, so it passes authentication, permission, scope
+ * and rate limit like the caller's request. A response read
  * often enough therefore never waits for a read just because it aged; only what nobody asked for in
  * the second half of its life is read on the request. The bounds above are unchanged: nothing older
  * is ever served. At most one refresh per entry is waiting or under way, and at most two run at a time
@@ -183,7 +183,11 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
     pump();
   };
   if (!enabled) return { stats, clear: () => undefined, settled };
-  app.addHook('onClose', settled);
+  // closing: nothing new starts; what runs finishes (or fails fast: the app no longer takes requests)
+  app.addHook('onClose', async () => {
+    wanted.clear();
+    await settled();
+  });
 
   app.decorateRequest('readCacheStamp', null);
   app.decorateRequest('readCacheRelease', null);
