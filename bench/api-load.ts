@@ -71,6 +71,7 @@ const progress = (s: string): void => void (argv.json ? process.stderr : process
 async function main(): Promise<void> {
   const noWrk = WRK ? wrkMissing() : null;
   if (noWrk) throw new Error(noWrk);
+  if ((argv['api-cpu-prof'] || argv['api-node-args']) && !argv['api-process']) throw new Error('--api-cpu-prof and --api-node-args are for the process --api-process starts');
   progress('starting local PostgreSQL + InfluxDB and the platform');
   // READ_CACHE_MS for the serving process (default: the service default); 0 measures without the cache
   const cacheEnv: Record<string, string> = {
@@ -115,7 +116,6 @@ async function main(): Promise<void> {
     const writer = WRITES > 0 ? await apiKeyHeader(platform.apiUrl!, 'dispatcher') : headers;
     const openRead = new Set((await prisma.workOrder.findMany({ where: { id: { in: orders.map((o) => o.id) }, status: 'open' }, select: { id: true } })).map((o) => o.id));
     let apiUrl = platform.apiUrl!;
-    if ((argv['api-cpu-prof'] || argv['api-node-args']) && !argv['api-process']) throw new Error('--api-cpu-prof and --api-node-args are for the process --api-process starts');
     if (argv['api-process']) {
       progress('starting a second service process with ROLES=api on the same database');
       apiProcess = platformProcess({
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
           LOG_LEVEL: 'info',
           ...cacheEnv,
         },
-        // the API process's whole run (start-up, warm-up, load), written when it stops
+        // --api-cpu-prof: the API process's whole run (start-up, warm-up, load), written when it stops
         nodeArgs: [...(argv['api-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${argv['api-cpu-prof']}`] : []), ...(argv['api-node-args']?.split(' ').filter(Boolean) ?? [])],
       });
       await apiProcess.start();
