@@ -65,6 +65,16 @@ export function createAssetDirectory(deps: { prisma: Db; logger: Logger; meterMe
 
   return {
     /** The asset for a topic's codes; null when unknown or at another site. */
+    /** What resolve() would give without reading the database, or undefined when it must read. */
+    cached(siteCode: string, assetCode: string, now: number): KnownAsset | { error: string } | undefined {
+      const a = known.get(assetCode);
+      if (!a) {
+        const until = unknownUntil.get(assetCode);
+        return until !== undefined && until > now ? { error: `unknown asset ${assetCode}` } : undefined;
+      }
+      return a.siteCode !== siteCode ? { error: `asset ${assetCode} belongs to site ${a.siteCode}, not ${siteCode}` } : a;
+    },
+
     async resolve(siteCode: string, assetCode: string, now: number): Promise<KnownAsset | { error: string }> {
       let a = known.get(assetCode);
       if (!a) {
@@ -86,8 +96,9 @@ export function createAssetDirectory(deps: { prisma: Db; logger: Logger; meterMe
     noteActivity(asset: KnownAsset, ts: Date, metrics: Record<string, number>): void {
       const prev = lastSeen.get(asset.id);
       if (!prev || prev < ts) lastSeen.set(asset.id, ts);
-      for (const [name, value] of Object.entries(metrics)) {
+      for (const name in metrics) {
         if (!meterSet.has(name)) continue;
+        const value = metrics[name]!;
         const k = `${asset.id}|${name}`;
         const cur = meters.get(k);
         if (!cur || cur.ts <= ts) meters.set(k, { assetId: asset.id, name, value, ts });

@@ -78,11 +78,16 @@ function decodeReading(obj: Record<string, unknown>, now: Date, where: string): 
   if (!ts.ok) return reject(ts.rejection.reason, `${where}${ts.rejection.detail}`);
   const metrics = obj.metrics;
   if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) return reject('invalid_payload', `${where}metrics must be an object of name → number`);
-  const entries = Object.entries(metrics);
-  if (entries.length === 0) return reject('invalid_payload', `${where}metrics is empty`);
-  if (entries.length > MAX_METRICS) return reject('invalid_payload', `${where}too many metrics (${entries.length} > ${MAX_METRICS})`);
+  // for…in over the parsed object's own keys (JSON.parse makes plain objects): no per-reading arrays
+  const m = metrics as Record<string, unknown>;
+  let count = 0;
+  for (const name in m) if (Object.hasOwn(m, name)) count++;
+  if (count === 0) return reject('invalid_payload', `${where}metrics is empty`);
+  if (count > MAX_METRICS) return reject('invalid_payload', `${where}too many metrics (${count} > ${MAX_METRICS})`);
   const out: Record<string, number> = {};
-  for (const [name, v] of entries) {
+  for (const name in m) {
+    if (!Object.hasOwn(m, name)) continue;
+    const v = m[name];
     if (!METRIC_NAME.test(name)) return reject('invalid_payload', `${where}metric name "${name.slice(0, 80)}" must match ${METRIC_NAME.source}`);
     if (typeof v !== 'number' || !Number.isFinite(v)) return reject('invalid_payload', `${where}metric "${name}" must be a finite number`);
     out[name] = v;

@@ -205,9 +205,10 @@ export function createIngestPipeline(deps: {
           continue;
         }
         const lookup = (): ReturnType<AssetDirectory['resolve']> => deps.directory.resolve(topic.site, topic.asset, m.receivedAt.getTime());
-        let asset: Awaited<ReturnType<AssetDirectory['resolve']>>;
+        // known assets (nearly every message) without a promise per message; the database only for the rest
+        let asset: Awaited<ReturnType<AssetDirectory['resolve']>> | undefined = deps.directory.cached(topic.site, topic.asset, m.receivedAt.getTime());
         try {
-          asset = await lookup();
+          asset ??= await lookup();
         } catch {
           // an asset not cached yet needs the database: wait for it like the rules do, never drop the message
           const resolved = await untilAvailable('asset lookup', lookup);
@@ -227,7 +228,7 @@ export function createIngestPipeline(deps: {
           for (const { ts, metrics } of v.readings) {
             points.push({ site: asset.siteCode, asset: asset.code, ts, fields: metrics });
             deps.directory.noteActivity(asset, ts, metrics);
-            for (const [metric, value] of Object.entries(metrics)) readings.push({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, metric, value, ts });
+            for (const metric in metrics) readings.push({ assetId: asset.id, assetCode: asset.code, assetType: asset.type, metric, value: metrics[metric]!, ts });
           }
           pointMessages.push(m);
         } else if (v.kind === 'alarm') {

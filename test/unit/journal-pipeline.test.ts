@@ -62,6 +62,7 @@ function harness(dir: string, opts: { segmentRecords?: number } = {}) {
     close: async () => {},
   } as unknown as DeadLetterSink;
   const directory = {
+    cached: () => undefined, // every lookup goes the resolve() way here
     resolve: async (siteCode: string, code: string) => (code.startsWith('UNKNOWN') ? { error: 'unknown asset' } : { id: `id-${code}`, code, siteCode, type: 'fan' }),
     noteActivity: () => {},
   } as unknown as AssetDirectory;
