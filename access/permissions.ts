@@ -88,6 +88,9 @@ export const isRole = (s: string): s is Role => (ROLES as readonly string[]).inc
 export const isPermission = (s: string): s is Permission => (PERMISSIONS as readonly string[]).includes(s);
 
 /** Who is calling. API keys carry a role and optionally fewer permissions (scopes). */
+/** A principal as one string, "user:<id>" or "api_key:<id>" (rate-limit buckets, read-your-writes, the access log). */
+export const principalKey = (p: { kind: string; id: string }): string => `${p.kind}:${p.id}`;
+
 export interface Principal {
   kind: 'user' | 'api_key';
   id: string;

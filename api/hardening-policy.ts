@@ -3,6 +3,7 @@
  * which security headers a response gets, and the public error code of a framework error.
  * api/hardening.ts applies it.
  */
+import { principalKey } from '../access/permissions.ts';
 
 export interface HardeningOptions {
   /** Requests per minute per client (user / API key when authenticated, else IP); 0 = off. */
@@ -25,7 +26,7 @@ export const RATE_LIMIT_EXEMPT = new Set(['/health']);
 
 /** The rate-limit bucket of a request: its principal when authenticated, else its IP. */
 export function rateLimitKey(input: { principal: { kind: string; id: string } | null; ip: string; authEnabled: boolean }): string {
-  if (input.authEnabled && input.principal) return `${input.principal.kind}:${input.principal.id}`;
+  if (input.authEnabled && input.principal) return principalKey(input.principal);
   return `ip:${input.ip}`;
 }
 

@@ -9,8 +9,6 @@
 import type { FastifyInstance } from 'fastify';
 import { BUCKETS, bucketOf, quantileOf, sparse } from '../platform/latency-buckets.ts';
 
-export { bucketBoundMs, bucketOf, bucketsBetween, quantileOf } from '../platform/latency-buckets.ts';
-
 export interface RouteTimes {
   count: number;
   /** responses with status ≥ 500 */

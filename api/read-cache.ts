@@ -36,6 +36,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import { principalKey } from '../access/permissions.ts';
 import { ACTIVITY_TABLES, type ChangeFeed, type TrackedTable } from '../platform/db/change-feed.ts';
 
 /** A GET route's opt-in: what its 200 response shows. */
@@ -148,12 +149,12 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
   // so that entries stored together (a start-up, a change to a table many responses show) are not all
   // read again at once in front of the requests
   const wanted = new Map<string, { entry: Entry; url: string; headers: Record<string, string | string[]>; ip: string; log: FastifyBaseLogger }>();
-  const refreshing = new Set<string>();
-  const running = new Set<Promise<void>>();
+  /** refreshes under way, by key */
+  const running = new Map<string, Promise<void>>();
   // marks the cache's own refresh requests; unguessable, so a client cannot pose as one
   const refreshToken = randomUUID();
   const settled = async (): Promise<void> => {
-    while (running.size) await Promise.allSettled([...running]);
+    while (running.size) await Promise.allSettled([...running.values()]);
   };
   const pump = (): void => {
     for (const [key, w] of wanted) {
@@ -162,7 +163,6 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
       // replaced or dropped meanwhile, or somebody is reading it right now: nothing to do
       if (entries.get(key) !== w.entry || flights.has(key)) continue;
       counts.refreshes++;
-      refreshing.add(key);
       const done: Promise<void> = app
         .inject({ method: 'GET', url: w.url, headers: { ...w.headers, [REFRESH_HEADER]: refreshToken }, remoteAddress: w.ip })
         .then(
@@ -170,15 +170,14 @@ export function installReadCache(app: FastifyInstance, opts: ReadCacheOptions): 
           (err: unknown) => w.log.debug({ err, url: w.url }, 'read cache: refresh failed'), // e.g. the server is closing
         )
         .finally(() => {
-          refreshing.delete(key);
-          running.delete(done);
+          running.delete(key);
           pump();
         });
-      running.add(done);
+      running.set(key, done);
     }
   };
   const refresh = (key: string, entry: Entry, req: FastifyRequest): void => {
-    if (wanted.has(key) || refreshing.has(key) || flights.has(key) || wanted.size >= MAX_WANTED) return;
+    if (wanted.has(key) || running.has(key) || flights.has(key) || wanted.size >= MAX_WANTED) return;
     wanted.set(key, { entry, url: req.url, headers: endToEnd(req.headers), ip: req.ip, log: req.log });
     pump();
   };
@@ -311,8 +310,7 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Whose writes a request makes (and must read back): the user or API key. */
 function writerOf(req: FastifyRequest): string {
-  const p = req.principal!;
-  return `${p.kind}:${p.id}`;
+  return principalKey(req.principal!);
 }
 
 /** What a response may depend on besides the URL: the caller's row-level scope. */

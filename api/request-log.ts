@@ -7,6 +7,7 @@
  * their error by the error handler.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { principalKey } from '../access/permissions.ts';
 
 export type RequestLogMode = 'all' | 'errors' | 'off';
 
@@ -27,7 +28,7 @@ export function installRequestLog(app: FastifyInstance, mode: RequestLogMode): v
           statusCode,
           ms: Math.round(reply.elapsedTime * 100) / 100,
           cache: reply.getHeader('x-cache'),
-          who: p ? `${p.kind}:${p.id}` : undefined,
+          who: p ? principalKey(p) : undefined,
           ip: req.ip,
         },
         'request',

@@ -63,34 +63,34 @@ export function createAssetDirectory(deps: { prisma: Db; logger: Logger; meterMe
   const timer = setInterval(() => void flush(), deps.flushMs ?? 1000);
   timer.unref();
 
-  return {
-    /** The asset for a topic's codes; null when unknown or at another site. */
-    /** What resolve() would give without reading the database, or undefined when it must read. */
-    cached(siteCode: string, assetCode: string, now: number): KnownAsset | { error: string } | undefined {
-      const a = known.get(assetCode);
-      if (!a) {
-        const until = unknownUntil.get(assetCode);
-        return until !== undefined && until > now ? { error: `unknown asset ${assetCode}` } : undefined;
-      }
-      return a.siteCode !== siteCode ? { error: `asset ${assetCode} belongs to site ${a.siteCode}, not ${siteCode}` } : a;
-    },
+  /** The asset if it is at this site, else why not. */
+  const atSite = (a: KnownAsset, siteCode: string): KnownAsset | { error: string } =>
+    a.siteCode === siteCode ? a : { error: `asset ${a.code} belongs to site ${a.siteCode}, not ${siteCode}` };
 
+  /** What resolve() would give without reading the database, or undefined when it must read. */
+  function cached(siteCode: string, assetCode: string, now: number): KnownAsset | { error: string } | undefined {
+    const a = known.get(assetCode);
+    if (a) return atSite(a, siteCode);
+    const until = unknownUntil.get(assetCode);
+    return until !== undefined && until > now ? { error: `unknown asset ${assetCode}` } : undefined;
+  }
+
+  return {
+    cached,
+
+    /** The asset for a topic's codes; an error when unknown or at another site. */
     async resolve(siteCode: string, assetCode: string, now: number): Promise<KnownAsset | { error: string }> {
-      let a = known.get(assetCode);
-      if (!a) {
-        const until = unknownUntil.get(assetCode);
-        if (until !== undefined && until > now) return { error: `unknown asset ${assetCode}` };
-        const row = await deps.prisma.asset.findUnique({ where: { code: assetCode }, select: { id: true, code: true, type: true, site: { select: { code: true } } } });
-        if (!row) {
-          unknownUntil.set(assetCode, now + negativeTtl);
-          return { error: `unknown asset ${assetCode}` };
-        }
-        a = { id: row.id, code: row.code, siteCode: row.site.code, type: row.type };
-        known.set(assetCode, a);
-        unknownUntil.delete(assetCode);
+      const hit = cached(siteCode, assetCode, now);
+      if (hit) return hit;
+      const row = await deps.prisma.asset.findUnique({ where: { code: assetCode }, select: { id: true, code: true, type: true, site: { select: { code: true } } } });
+      if (!row) {
+        unknownUntil.set(assetCode, now + negativeTtl);
+        return { error: `unknown asset ${assetCode}` };
       }
-      if (a.siteCode !== siteCode) return { error: `asset ${assetCode} belongs to site ${a.siteCode}, not ${siteCode}` };
-      return a;
+      const a: KnownAsset = { id: row.id, code: row.code, siteCode: row.site.code, type: row.type };
+      known.set(assetCode, a);
+      unknownUntil.delete(assetCode);
+      return atSite(a, siteCode);
     },
 
     noteActivity(asset: KnownAsset, ts: Date, metrics: Record<string, number>): void {

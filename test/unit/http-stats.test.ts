@@ -1,10 +1,11 @@
 /**
- * Server-side response times (api/http-stats.ts): bucket bounds, quantiles within the bucket width,
+ * Server-side response times (api/http-stats.ts) and their buckets (platform/latency-buckets.ts): bucket bounds, quantiles within the bucket width,
  * differences between two readings, and what is counted on a bare Fastify app.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bucketBoundMs, bucketOf, bucketsBetween, installHttpStats, quantileOf } from '../../api/http-stats.ts';
+import { installHttpStats } from '../../api/http-stats.ts';
+import { bucketBoundMs, bucketOf, bucketsBetween, quantileOf } from '../../platform/latency-buckets.ts';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
