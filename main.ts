@@ -5,9 +5,11 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { loadConfig, type Config } from './platform/config.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { startLoopLag } from './platform/loop-lag.ts';
+import { startRoleThread, type RoleThread } from './platform/role-thread.ts';
 import { createRootLogger, type Logger } from './platform/logger.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { createEmbeddedStore } from './ingest/telemetry-store/embedded.ts';
@@ -68,15 +70,27 @@ export interface Platform {
   apiUrl: string | undefined;
   /** mqtt://host:port of the embedded broker when the ingest role runs it (MQTT_MODE=embedded). */
   mqttUrl: string | undefined;
+  /** INGEST_THREAD=on: the worker thread running ingest and rules (then `pipeline` and `broker` are its, not here). */
+  thread: RoleThread | undefined;
   health(): Promise<HealthReport>;
+  /** Publish on the MQTT broker the ingest role uses (here or in the ingest thread). */
+  publish(topic: string, payload: string): Promise<void>;
+  /** Assets were edited: cached asset lookups are dropped (here and in the ingest thread). */
+  assetsChanged(): void;
   stop(): Promise<void>;
 }
 
-export async function startPlatform(config: Config, opts: { clock?: Clock; logger?: Logger } = {}): Promise<Platform> {
+export async function startPlatform(config: Config, opts: { clock?: Clock; logger?: Logger; onThreadExit?: (err: Error) => void } = {}): Promise<Platform> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createRootLogger(config.logLevel);
-  const roles = new Set(config.roles);
   const stops: (() => Promise<void> | void)[] = [];
+
+  // INGEST_THREAD=on: ingest and rules start first, in their own thread (it applies the migrations,
+  // seeds the demo, creates the admin); this thread keeps the API
+  const threaded = (config.ingestThread === 'on' || (config.ingestThread === 'auto' && config.databaseUrl !== undefined)) && config.roles.includes('api') && config.roles.some((r) => r !== 'api');
+  const thread = threaded ? await startRoleThread({ entry: new URL('./ingest-thread.ts', import.meta.url), config: { ...config, roles: config.roles.filter((r) => r !== 'api') }, logger, onExit: opts.onThreadExit }) : undefined;
+  if (thread) stops.push(() => thread.stop());
+  const roles = new Set(thread ? (['api'] as const) : config.roles);
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   stops.push(() => db.close());
@@ -91,9 +105,10 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         username: config.influxUsername,
         password: config.influxPassword,
         createDatabase: config.influxCreateDatabase,
-        spool: openSpool(join(config.dataDir, 'spool', 'telemetry'), config.telemetrySpoolMaxMb * 1024 * 1024),
+        spool: roles.has('ingest') ? openSpool(join(config.dataDir, 'spool', 'telemetry'), config.telemetrySpoolMaxMb * 1024 * 1024) : undefined,
       })
     : createEmbeddedStore({ ...storeOpts, prisma: db.prisma });
+  // (the spool is only for ingest's writes: a process or thread without the role opens none, so two never share its directory)
   // runs after telemetry.close() (and the dead-letter sink's close): releases the journal segments
   // whose messages those flushed; what is still not durable stays for replay at the next start
   let closeJournal = (): void => {};
@@ -174,7 +189,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   workOrders.use(surveys.workOrderHooks);
   workOrders.use(outboxWorkOrderHooks);
   // dispatch: engineers get orders over MQTT (om/engineers/<code>/orders) once a broker is up
-  let publishToBroker: ((topic: string, payload: string) => Promise<void>) | undefined;
+  let publishToBroker: ((topic: string, payload: string) => Promise<void>) | undefined = thread ? (topic, payload) => thread.publish(topic, payload) : undefined;
   const dispatch = createDispatchService({
     prisma: db.prisma,
     clock,
@@ -224,7 +239,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   const credentials = createDeviceCredentialService({ prisma: db.prisma, clock });
 
   // the simulator connects like any gateway: with a fresh secret for its seeded credential
-  const simulatorLogin = config.simulatorEnabled
+  const simulatorLogin = config.simulatorEnabled && !thread
     ? await credentials.upsertForSite((await seedDemo(db.prisma, demoMachines(config.simulatorAssets))).siteId, DEMO_GATEWAY)
     : undefined;
 
@@ -248,7 +263,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
   stops.push(() => loopLag.stop());
   stops.unshift(() => deadLetters.close());
   if (roles.has('ingest')) {
-    directory = createAssetDirectory({ prisma: db.prisma, logger, meterMetrics: config.meterMetrics });
+    directory = createAssetDirectory({ prisma: db.prisma, logger, meterMetrics: config.meterMetrics, changes: db.changes });
     const dir = directory;
     const presence = createPresence({ prisma: db.prisma, logger });
     const journal =
@@ -380,9 +395,14 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     stops.unshift(() => closeSource());
     stops.unshift(() => stopOpcua());
   }
-  const mqttUrl = broker ? mqttUrlOf(broker) : undefined;
+  const mqttUrl = broker ? mqttUrlOf(broker) : thread?.mqttUrl;
+  const assetsChanged = (): void => {
+    directory?.invalidate();
+    thread?.assetsChanged();
+  };
 
   async function health(): Promise<HealthReport> {
+    if (thread) return threadedHealth();
     const [dbOk, store] = await Promise.all([db.ping(), telemetry.health()]);
     const components: HealthReport['components'] = {
       database: { ok: dbOk, detail: `${db.kind}${dbOk ? '' : ': unreachable'}` },
@@ -404,6 +424,33 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
         http: api ? api.httpStats.stats() : null,
         eventLoop: loopLag.stats(),
+      },
+    };
+  }
+
+  /** INGEST_THREAD=on: the thread's components and counters, with this thread's API figures and event loop. */
+  async function threadedHealth(): Promise<HealthReport> {
+    const [dbOk, inThread] = await Promise.all([
+      db.ping(),
+      thread!.health().then(
+        (h): HealthReport & { error?: string } => h,
+        (err: unknown): HealthReport & { error?: string } => ({ components: {}, counters: {}, error: (err as Error).message }),
+      ),
+    ]);
+    const st = thread!.status();
+    const unanswered = inThread.error;
+    return {
+      components: {
+        ...inThread.components,
+        database: { ok: dbOk, detail: `${db.kind}${dbOk ? '' : ': unreachable'}` },
+        ingestThread: unanswered ? { ok: false, detail: unanswered } : st,
+      },
+      counters: {
+        ...inThread.counters,
+        readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
+        http: api ? api.httpStats.stats() : null,
+        eventLoop: loopLag.stats(),
+        ingestThreadEventLoop: inThread.counters.eventLoop ?? null,
       },
     };
   }
@@ -446,7 +493,7 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         telemetry,
         clock,
         health,
-        onAssetsChanged: () => directory?.invalidate(),
+        onAssetsChanged: assetsChanged,
       },
       logger,
     );
@@ -519,7 +566,10 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
     api,
     apiUrl,
     mqttUrl,
+    thread,
     health,
+    publish: (topic, payload) => (publishToBroker ? publishToBroker(topic, payload) : Promise.reject(new Error('no MQTT broker in this process (ingest role not running)'))),
+    assetsChanged,
     stop: () =>
       (stopping ??= (async () => {
         for (const s of stops) {
@@ -542,19 +592,21 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createRootLogger(config.logLevel);
-  const platform = await startPlatform(config, { logger });
-  logger.info({ roles: config.roles, database: platform.db.kind, telemetry: platform.telemetry.kind, api: platform.apiUrl, mqtt: platform.mqttUrl }, 'platform started');
-  const shutdown = (signal: string): void => {
+  // the ingest thread ending on its own (INGEST_THREAD=on) ends the process: a supervisor restarts it
+  // and the ingest journal replays what was acknowledged but not stored
+  const platform = await startPlatform(config, { logger, onThreadExit: () => shutdown('ingest thread ended', 1) });
+  logger.info({ roles: config.roles, ingestThread: platform.thread !== undefined, database: platform.db.kind, telemetry: platform.telemetry.kind, api: platform.apiUrl, mqtt: platform.mqttUrl }, 'platform started');
+  function shutdown(signal: string, code = 0): void {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
-    void platform.stop().then(() => process.exit(0));
-  };
+    void platform.stop().then(() => process.exit(code));
+  }
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMainThread && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err) => {
     console.error(err);
     process.exit(1);

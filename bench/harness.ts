@@ -145,6 +145,8 @@ export async function startBenchPlatform(env: Record<string, string> = {}): Prom
         LOG_LEVEL: 'warn',
         ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
         ASSET_CODE_MODE: 'off',
+        // the benches read the pipeline's counters in this thread; bench:api --ingest-thread runs the thread
+        INGEST_THREAD: 'off',
         ...env,
       }),
       { logger: pino({ level: 'warn' }) },

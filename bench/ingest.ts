@@ -454,6 +454,7 @@ async function runPipeline(databaseUrl: string, influxUrl: string): Promise<Pipe
     LOG_LEVEL: 'warn',
     ROLES: opts.rules ? 'api,ingest,rules' : 'api,ingest',
     HTTP_PORT: '0',
+    INGEST_THREAD: 'off', // looks into the pipeline in this thread
     MQTT_PORT: '0',
     DATA_DIR: dataDir,
     DATABASE_URL: db.url,

@@ -119,6 +119,7 @@ async function partB(): Promise<{ loadRate: number; loadAchievedPerS: number; pr
       INFLUX_URL: services.urls.influxUrl,
       INFLUX_DATABASE: 'bench_rules',
       HTTP_PORT: '0',
+      INGEST_THREAD: 'off', // looks into the pipeline in this thread
       MQTT_PORT: '0',
       MQTT_AUTH: 'none',
       DATA_DIR: `/tmp/bench-rules-${process.pid}`,

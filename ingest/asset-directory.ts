@@ -3,6 +3,7 @@
  * asset and the latest value of counter metrics (meters), both written in batches.
  */
 import type { Db } from '../platform/db/database.ts';
+import type { ChangeFeed } from '../platform/db/change-feed.ts';
 import type { Logger } from '../platform/logger.ts';
 
 export interface KnownAsset {
@@ -12,7 +13,15 @@ export interface KnownAsset {
   type: string;
 }
 
-export function createAssetDirectory(deps: { prisma: Db; logger: Logger; meterMetrics: readonly string[]; flushMs?: number; negativeTtlMs?: number }) {
+export function createAssetDirectory(deps: {
+  prisma: Db;
+  logger: Logger;
+  meterMetrics: readonly string[];
+  flushMs?: number;
+  negativeTtlMs?: number;
+  /** Asset and site edits by any process (an API apart, another thread): the cache is dropped at the next flush tick. */
+  changes?: Pick<ChangeFeed, 'version'>;
+}) {
   const log = deps.logger.child({ module: 'asset-directory' });
   const known = new Map<string, KnownAsset>();
   const unknownUntil = new Map<string, number>();
@@ -60,7 +69,17 @@ export function createAssetDirectory(deps: { prisma: Db; logger: Logger; meterMe
     (inFlight ??= writeActivity().finally(() => {
       inFlight = undefined;
     }));
-  const timer = setInterval(() => void flush(), deps.flushMs ?? 1000);
+  const EDITS = ['assets', 'sites'] as const;
+  let editsSeen = deps.changes?.version(EDITS);
+  const timer = setInterval(() => {
+    const edits = deps.changes?.version(EDITS);
+    if (edits !== editsSeen) {
+      editsSeen = edits;
+      known.clear();
+      unknownUntil.clear();
+    }
+    void flush();
+  }, deps.flushMs ?? 1000);
   timer.unref();
 
   /** The asset if it is at this site, else why not. */

@@ -83,6 +83,12 @@ export const CONFIG_SPEC = {
     'API access log, one line per request at info level (method, path, status, ms, read-cache outcome, caller, address): all, errors (status ≥ 400) or off',
   ),
   roles: spec('ROLES', 'api,ingest,rules', roles, 'Which parts this process runs (comma list of api, ingest, rules)'),
+  ingestThread: spec(
+    'INGEST_THREAD',
+    'auto',
+    oneOf('auto', 'on', 'off'),
+    'When this process runs the api role and ingest or rules: on = those run in a worker thread (own event loop and heap), so a busy ingest does not delay API requests (needs DATABASE_URL); off = one thread; auto = on with DATABASE_URL, off on the embedded database',
+  ),
   httpHost: spec('HTTP_HOST', '127.0.0.1', str, 'API listen address'),
   httpPort: spec('HTTP_PORT', '3000', int(0, 65535), 'API port (0 = any free port)'),
   dataDir: spec('DATA_DIR', './data', str, 'Directory for embedded data (PGlite database, spool files)'),
@@ -232,6 +238,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   if (out.mqttMode === 'external' && !out.mqttUrl) problems.push('MQTT_URL: required when MQTT_MODE=external');
+  if (out.ingestThread === 'on' && !out.databaseUrl) problems.push('INGEST_THREAD: "on" needs DATABASE_URL (the embedded PGlite database is open in one thread only)');
   if (problems.length > 0) throw new AppError('validation', `invalid configuration: ${problems.join('; ')}`, { problems });
   return Object.freeze(out) as Config;
 }

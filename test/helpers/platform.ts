@@ -20,6 +20,8 @@ export async function startTestPlatform(env: Record<string, string | undefined>)
     ASSET_CODE_MODE: 'off',
     // suites about other features call the API without logging in; the access-control suite turns it on
     AUTH_MODE: 'off',
+    // suites look into the platform's pipeline, broker and engine: one thread (ingest-thread.test.ts runs two)
+    INGEST_THREAD: 'off',
     ...env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

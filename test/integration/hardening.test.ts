@@ -86,6 +86,7 @@ describe.skipIf(reason)(`hardening on PostgreSQL ${reason ?? ''}`, () => {
       DATABASE_URL: t.url,
       ROLES: 'api,ingest',
       HTTP_PORT: '0',
+      INGEST_THREAD: 'off', // looks into the pipeline in this thread
       MQTT_PORT: '0',
       DATA_DIR: dataDir,
       MQTT_AUTH: 'devices',

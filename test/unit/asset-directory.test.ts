@@ -40,4 +40,26 @@ describe('asset directory cache', () => {
     dir.invalidate();
     expect(dir.cached('S1', 'P-1', 0)).toBeUndefined();
   });
+
+  it('drops the cache when assets or sites change anywhere (the change feed), at the next tick', async () => {
+    const prisma = { asset: { findUnique: async () => ({ id: 'id-1', code: 'P-1', type: 'pump', site: { code: 'S1' } }) } } as unknown as Db;
+    const versions: Record<string, number> = { assets: 0, sites: 0, asset_activity: 0 };
+    const changes = { version: (tables: readonly string[]) => tables.reduce((a, t) => a + (versions[t] ?? 0), 0) };
+    const dir = createAssetDirectory({ prisma, logger: pino({ level: 'silent' }), meterMetrics: [], flushMs: 20, changes });
+    close = () => dir.close();
+    await dir.resolve('S1', 'P-1', 0);
+    const tick = () => new Promise((r) => setTimeout(r, 60));
+    versions.asset_activity!++; // last-seen updates by ingest itself: not an edit
+    await tick();
+    expect(dir.cached('S1', 'P-1', 0)).toMatchObject({ id: 'id-1' });
+    versions.assets!++;
+    await tick();
+    expect(dir.cached('S1', 'P-1', 0)).toBeUndefined();
+    await dir.resolve('S1', 'P-1', 0);
+    await tick();
+    expect(dir.cached('S1', 'P-1', 0)).toMatchObject({ id: 'id-1' }); // no change since: kept
+    versions.sites!++;
+    await tick();
+    expect(dir.cached('S1', 'P-1', 0)).toBeUndefined();
+  });
 });

@@ -1,0 +1,164 @@
+/**
+ * INGEST_THREAD=on (platform/role-thread.ts): the real service as a child process (main.ts under tsx)
+ * on PostgreSQL and InfluxDB, with ingest and rules in a worker thread and the API on the main thread.
+ * Proven across the thread boundary: readings published to the embedded broker (which the thread runs)
+ * reach InfluxDB and the rules engine, whose work order the API serves; /health joins both threads'
+ * components and counters; an asset edit through the API reaches the thread's asset lookups at once;
+ * an assignment made through the API is published to the engineer over the thread's broker; the
+ * thread's log lines say which thread wrote them; SIGTERM stops both and leaves the journal empty.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { telemetryTopic } from '../../ingest/topics.ts';
+import { TELEMETRY_MEASUREMENT } from '../../ingest/telemetry-schema.ts';
+import { engineerOrdersTopic } from '../../dispatch/engineer-topics.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { openDatabase, type Database } from '../../platform/db/database.ts';
+import { startRoleThread } from '../../platform/role-thread.ts';
+import { createTestDatabase, createTestInfluxDb } from '../helpers/databases.ts';
+import { platformProcess, type HealthBody, type PlatformProcess } from '../helpers/platform-process.ts';
+import { api, eventually } from '../helpers/platform.ts';
+import { requireService, skipReason } from '../helpers/services.ts';
+
+const reason = skipReason('databaseUrl', 'influxUrl');
+
+describe('INGEST_THREAD configuration', () => {
+  it('needs DATABASE_URL: the embedded database is open in one thread only', () => {
+    expect(() => loadConfig({ INGEST_THREAD: 'on' })).toThrow(/INGEST_THREAD: "on" needs DATABASE_URL/);
+    expect(loadConfig({ INGEST_THREAD: 'on', DATABASE_URL: 'postgres://u@127.0.0.1/x' }).ingestThread).toBe('on');
+    expect(loadConfig({}).ingestThread).toBe('auto');
+    expect(() => loadConfig({ INGEST_THREAD: 'yes' })).toThrow(/INGEST_THREAD/);
+  });
+
+  it('a thread that cannot start fails the start with its reason (not reported as a crash)', async () => {
+    const config = loadConfig({ DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', ROLES: 'ingest', DATA_DIR: mkdtempSync(join(tmpdir(), 'om-thread-')), LOG_LEVEL: 'silent' });
+    const exits: Error[] = [];
+    await expect(startRoleThread({ entry: new URL('../../ingest-thread.ts', import.meta.url), config, logger: pino({ level: 'silent' }), onExit: (e) => exits.push(e) })).rejects.toThrow(/ingest thread failed to start: .*(ECONNREFUSED|connect)/i);
+    expect(exits).toEqual([]); // a failed start is the caller's error, not a crash
+    rmSync(config.dataDir, { recursive: true, force: true });
+  }, 60_000);
+});
+
+describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the main thread ${reason ?? ''}`, () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let db: Database;
+  let proc: PlatformProcess;
+  let client: MqttClient;
+  let influxUrl: string;
+  let influxDb: string;
+  const ids: Record<string, string> = {};
+  const health = async (): Promise<HealthBody> => (await proc.health()).body;
+  const accepted = async (): Promise<number> => ((await health()).counters.ingest as { accepted: number }).accepted;
+  const rejected = async (): Promise<number> => ((await health()).counters.ingest as { rejected: number }).rejected;
+  const publish = (asset: string, metrics: Record<string, number>): Promise<unknown> =>
+    client.publishAsync(telemetryTopic('TH', asset), JSON.stringify({ ts: Date.now(), metrics }), { qos: 1 });
+
+  beforeAll(async () => {
+    const pgDb = await createTestDatabase(requireService('databaseUrl')!);
+    cleanups.push(() => pgDb.drop());
+    influxUrl = requireService('influxUrl')!;
+    const influx = await createTestInfluxDb(influxUrl);
+    cleanups.push(() => influx.drop());
+    influxDb = influx.db;
+    db = await openDatabase({ databaseUrl: pgDb.url, dataDir: '', logger: pino({ level: 'silent' }) });
+    cleanups.push(() => db.close());
+    const site = await db.prisma.site.create({ data: { code: 'TH', name: 'Threads' } });
+    for (const code of ['PUMP-1', 'PUMP-2']) ids[code] = (await db.prisma.asset.create({ data: { code, name: code, type: 'pump', siteId: site.id } })).id;
+    await db.prisma.rule.create({
+      data: { name: 'Hot', kind: 'threshold', assetType: 'pump', definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 80, holdSeconds: 0, hysteresis: 5, severity: 'major', priority: 'high' } },
+    });
+    proc = platformProcess({
+      env: { DATABASE_URL: pgDb.url, INFLUX_URL: influxUrl, INFLUX_DATABASE: influxDb, INGEST_THREAD: 'on', TELEMETRY_FLUSH_MS: '200' },
+      ready: (h) => h.components.broker?.ok === true && h.components.ingestThread?.ok === true && h.components.rules?.detail.startsWith('1 rules') === true,
+    });
+    cleanups.push(() => proc.dispose());
+    await proc.start();
+    const url = /mqtt:\/\/[\d.]+:\d+/.exec((await health()).components.broker!.detail)?.[0];
+    expect(url).toBeDefined();
+    client = await connectAsync(url!, { clientId: 'th-test', reconnectPeriod: 0 });
+    cleanups.push(() => client.endAsync());
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  it('reports both threads in /health: the thread’s broker, rules and ingest counters beside the API’s own figures', async () => {
+    const h = await health();
+    expect(h.status).toBe('ok');
+    expect(h.components).toMatchObject({
+      database: { ok: true },
+      telemetryStore: { ok: true, detail: expect.stringContaining('influx') },
+      broker: { ok: true, detail: expect.stringContaining('embedded aedes') },
+      rules: { ok: true },
+      ingestThread: { ok: true, detail: 'ingest and rules in a worker thread' },
+    });
+    expect(h.counters).toMatchObject({ ingest: { accepted: expect.any(Number) }, rules: { rules: 1 }, http: expect.any(Object) });
+    // two event loops: the API's and the thread's, each measured by its own timer
+    expect(h.counters.eventLoop).toMatchObject({ samples: expect.any(Number) });
+    expect(h.counters.ingestThreadEventLoop).toMatchObject({ samples: expect.any(Number) });
+  });
+
+  it('takes readings in the thread into InfluxDB and the rules engine; the API on the main thread serves the order', async () => {
+    const before = await accepted();
+    await publish('PUMP-1', { temperature: 60 });
+    await publish('PUMP-1', { temperature: 95 });
+    await eventually(async () => (await accepted()) >= before + 2, 10_000);
+    const orders = await eventually(async () => {
+      const r = await api<{ items: { id: string; assetId: string; source: string }[] }>(proc.apiUrl(), 'GET', `/work-orders?assetId=${ids['PUMP-1']}`);
+      return r.body.items.length > 0 && r.body.items;
+    }, 10_000);
+    expect(orders).toHaveLength(1);
+    expect(orders[0]).toMatchObject({ source: 'rule' });
+    ids.order = orders[0]!.id;
+    const q = new URLSearchParams({ db: influxDb, q: `SELECT count(temperature) FROM ${TELEMETRY_MEASUREMENT} WHERE asset = 'PUMP-1'` });
+    const n = await eventually(async () => {
+      const body = (await (await fetch(`${influxUrl}/query?${q}`)).json()) as { results: { series?: { values: [string, number][] }[] }[] };
+      return body.results[0]?.series?.[0]?.values[0]?.[1];
+    }, 10_000);
+    expect(n).toBe(2);
+    // the thread's lines carry its name; the API's do not
+    const lines = proc.logTail(400).split('\n');
+    expect(lines.some((l) => l.includes('"thread":"ingest"'))).toBe(true);
+    const listening = lines.find((l) => l.includes('"msg":"API listening"'));
+    expect(listening).toBeDefined();
+    expect(listening).not.toContain('"thread"');
+  });
+
+  it('an asset edit through the API reaches the thread’s asset lookups', async () => {
+    await publish('PUMP-2', { temperature: 50 });
+    await eventually(async () => (await db.prisma.asset.findUnique({ where: { id: ids['PUMP-2']! } }))?.lastSeenAt, 10_000);
+    const r = await api(proc.apiUrl(), 'PATCH', `/assets/${ids['PUMP-2']}`, { code: 'PUMP-2B' });
+    expect(r.status).toBe(200);
+    const rejectedBefore = await rejected();
+    const acceptedBefore = await accepted();
+    // the old code is unknown now (it was cached as known a moment ago), the new one is taken
+    await publish('PUMP-2', { temperature: 51 });
+    await publish('PUMP-2B', { temperature: 52 });
+    await eventually(async () => (await rejected()) === rejectedBefore + 1 && (await accepted()) === acceptedBefore + 1, 10_000);
+  });
+
+  it('publishes an assignment made through the API to the engineer, over the broker in the thread', async () => {
+    const eng = await api<{ id: string }>(proc.apiUrl(), 'POST', '/engineers', { code: 'ENG-T', name: 'Thread Tester' });
+    expect(eng.status).toBe(201);
+    const got: string[] = [];
+    client.on('message', (topic, payload) => topic === engineerOrdersTopic('ENG-T') && got.push(payload.toString()));
+    await client.subscribeAsync(engineerOrdersTopic('ENG-T'), { qos: 1 });
+    const r = await api(proc.apiUrl(), 'POST', `/work-orders/${ids.order}/assign`, { engineerId: eng.body.id, force: true });
+    expect(r.status).toBe(200);
+    const msg = await eventually(async () => got[0], 10_000);
+    expect(JSON.parse(msg)).toMatchObject({ workOrderId: ids.order });
+  });
+
+  it('stops both threads on SIGTERM and leaves nothing in the journal', async () => {
+    await proc.stop(15_000);
+    expect(proc.running()).toBe(false);
+    expect(proc.logTail(400)).not.toMatch(/error during shutdown|ingest thread ended/);
+    const journal = join(proc.dataDir, 'journal');
+    expect(existsSync(journal) ? readdirSync(journal) : []).toEqual([]);
+  });
+});
