@@ -81,14 +81,22 @@ export interface Platform {
 }
 
 export async function startPlatform(config: Config, opts: { clock?: Clock; logger?: Logger; onThreadExit?: (err: Error) => void } = {}): Promise<Platform> {
-  const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createRootLogger(config.logLevel);
-  const stops: (() => Promise<void> | void)[] = [];
-
-  // INGEST_THREAD=on: ingest and rules start first, in their own thread (it applies the migrations,
-  // seeds the demo, creates the admin); this thread keeps the API
+  // INGEST_THREAD: ingest and rules start first, in their own thread (it applies the migrations, seeds
+  // the demo, creates the admin); this thread keeps the API
   const threaded = (config.ingestThread === 'on' || (config.ingestThread === 'auto' && config.databaseUrl !== undefined)) && config.roles.includes('api') && config.roles.some((r) => r !== 'api');
   const thread = threaded ? await startRoleThread({ entry: new URL('./ingest-thread.ts', import.meta.url), config: { ...config, roles: config.roles.filter((r) => r !== 'api') }, logger, onExit: opts.onThreadExit }) : undefined;
+  try {
+    return await startInThisThread(config, opts.clock ?? systemClock, logger, thread);
+  } catch (err) {
+    await thread?.stop(); // e.g. the API port taken: the thread does not outlive the failed start
+    throw err;
+  }
+}
+
+/** The roles this thread runs: all of config.roles, or only the API when `thread` runs the others. */
+async function startInThisThread(config: Config, clock: Clock, logger: Logger, thread: RoleThread | undefined): Promise<Platform> {
+  const stops: (() => Promise<void> | void)[] = [];
   if (thread) stops.push(() => thread.stop());
   const roles = new Set(thread ? (['api'] as const) : config.roles);
 
@@ -105,10 +113,10 @@ export async function startPlatform(config: Config, opts: { clock?: Clock; logge
         username: config.influxUsername,
         password: config.influxPassword,
         createDatabase: config.influxCreateDatabase,
+        // only ingest writes telemetry: a process or thread without the role opens no spool (two never share its directory)
         spool: roles.has('ingest') ? openSpool(join(config.dataDir, 'spool', 'telemetry'), config.telemetrySpoolMaxMb * 1024 * 1024) : undefined,
       })
     : createEmbeddedStore({ ...storeOpts, prisma: db.prisma });
-  // (the spool is only for ingest's writes: a process or thread without the role opens none, so two never share its directory)
   // runs after telemetry.close() (and the dead-letter sink's close): releases the journal segments
   // whose messages those flushed; what is still not durable stays for replay at the next start
   let closeJournal = (): void => {};

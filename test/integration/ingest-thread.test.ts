@@ -8,6 +8,7 @@
  * thread's log lines say which thread wrote them; SIGTERM stops both and leaves the journal empty.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -21,7 +22,7 @@ import { openDatabase, type Database } from '../../platform/db/database.ts';
 import { startRoleThread } from '../../platform/role-thread.ts';
 import { createTestDatabase, createTestInfluxDb } from '../helpers/databases.ts';
 import { platformProcess, type HealthBody, type PlatformProcess } from '../helpers/platform-process.ts';
-import { api, eventually } from '../helpers/platform.ts';
+import { api, eventually, startTestPlatform } from '../helpers/platform.ts';
 import { requireService, skipReason } from '../helpers/services.ts';
 
 const reason = skipReason('databaseUrl', 'influxUrl');
@@ -41,6 +42,32 @@ describe('INGEST_THREAD configuration', () => {
     expect(exits).toEqual([]); // a failed start is the caller's error, not a crash
     rmSync(config.dataDir, { recursive: true, force: true });
   }, 60_000);
+});
+
+const noDb = skipReason('databaseUrl');
+
+describe.skipIf(noDb)(`a start that fails after the thread started ${noDb ?? ''}`, () => {
+  it('stops the thread: its broker port is free again', async () => {
+    const listen = (port: number): Promise<Server> =>
+      new Promise((resolve, reject) => {
+        const srv = createServer();
+        srv.once('error', reject).listen(port, '127.0.0.1', () => resolve(srv));
+      });
+    const taken = await listen(0);
+    const probe = await listen(0);
+    const mqttPort = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const t = await createTestDatabase(requireService('databaseUrl')!);
+    try {
+      const start = startTestPlatform({ DATABASE_URL: t.url, INGEST_THREAD: 'on', HTTP_PORT: String((taken.address() as AddressInfo).port), MQTT_PORT: String(mqttPort) });
+      await expect(start).rejects.toThrow(/EADDRINUSE/);
+      const again = await listen(mqttPort); // the thread's embedded broker has closed
+      await new Promise((r) => again.close(r));
+    } finally {
+      await new Promise((r) => taken.close(r));
+      await t.drop();
+    }
+  }, 120_000);
 });
 
 describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the main thread ${reason ?? ''}`, () => {
