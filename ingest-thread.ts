@@ -32,6 +32,12 @@ try {
       case 'assetsChanged':
         platform.assetsChanged();
         break;
+      case 'rulesChanged':
+        void platform.engine.reload().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'rule reload failed'));
+        break;
+      case 'ruleStateChanged':
+        platform.engine.forgetState(m.ruleId, m.assetId);
+        break;
       case 'stop':
         void platform.stop().then(() => {
           send({ type: 'stopped' });

@@ -145,7 +145,9 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
     hooks: {
       onCompleted: (tx, order) => engine.onWorkOrderCompleted(tx, order),
       afterCompleted: (order) => {
-        if (order.ruleId) engine.forgetState(order.ruleId, order.assetId);
+        if (!order.ruleId) return;
+        engine.forgetState(order.ruleId, order.assetId);
+        thread?.ruleStateChanged(order.ruleId, order.assetId); // the engine that runs is there
       },
     },
   });
@@ -243,7 +245,13 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
   }
   if (config.authMode === 'off') logger.warn('AUTH_MODE=off: the API accepts every request as admin — never expose it');
 
-  const rules = createRuleService({ prisma: db.prisma, onChange: () => void engine.reload().catch(() => {}) });
+  const rules = createRuleService({
+    prisma: db.prisma,
+    onChange: () => {
+      if (thread) thread.rulesChanged();
+      else void engine.reload().catch(() => {});
+    },
+  });
   const credentials = createDeviceCredentialService({ prisma: db.prisma, clock });
 
   // the simulator connects like any gateway: with a fresh secret for its seeded credential
@@ -530,38 +538,26 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
     logger.info({ machines: config.simulatorAssets, url: simulatorUrl }, 'demo fleet simulator publishing');
   }
 
-  const counterTimer = setInterval(() => {
-    if (pipeline) logger.info({ ingest: pipeline.counters(), deadLetters: deadLetters.stats().total, telemetry: telemetry.stats(), rules: engine.stats() }, 'throughput');
-  }, 60_000);
-  counterTimer.unref();
-  stops.unshift(() => clearInterval(counterTimer));
-
-  // SLA sweep: flags overdue orders still waiting (idempotent bulk update; safe on every instance)
-  const slaTimer = setInterval(() => {
-    workOrders.sweepSla().catch((err: unknown) => logger.warn({ err }, 'SLA sweep failed'));
-  }, 60_000);
-  slaTimer.unref();
-  stops.unshift(() => clearInterval(slaTimer));
-
-  // PM plans generate due orders; warranty alerts. Both idempotent (dedupe keys), safe on every instance.
-  if (roles.has('rules')) {
-    const pmTimer = setInterval(() => {
-      pmPlans.tick().catch((err: unknown) => logger.warn({ err }, 'PM tick failed'));
-    }, config.pmTickMs);
-    pmTimer.unref();
-    stops.unshift(() => clearInterval(pmTimer));
+  /** `work` every `ms` (timer unref'd, cleared at stop); a failure is logged and the next round tries again. */
+  const every = (ms: number, work: () => Promise<unknown> | void, what: string): void => {
+    const timer = setInterval(() => {
+      Promise.resolve()
+        .then(work)
+        .catch((err: unknown) => logger.warn({ err }, `${what} failed`));
+    }, ms);
+    timer.unref();
+    stops.unshift(() => clearInterval(timer));
+  };
+  const pipe = pipeline;
+  if (pipe) every(60_000, () => logger.info({ ingest: pipe.counters(), deadLetters: deadLetters.stats().total, telemetry: telemetry.stats(), rules: engine.stats() }, 'throughput'), 'throughput log');
+  // Idempotent sweeps, safe on every instance; with an ingest thread, that thread runs them.
+  if (!thread) {
+    every(60_000, () => workOrders.sweepSla(), 'SLA sweep'); // flags overdue orders still waiting (bulk update)
+    every(3_600_000, () => assets.sweepWarranty(), 'warranty sweep');
+    every(15 * 60_000, () => surveys.sweep(), 'CSAT sweep'); // expire overdue surveys, retry failed low-score escalations, send missed surveys
   }
-  const warrantyTimer = setInterval(() => {
-    assets.sweepWarranty().catch((err: unknown) => logger.warn({ err }, 'warranty sweep failed'));
-  }, 3_600_000);
-  warrantyTimer.unref();
-  stops.unshift(() => clearInterval(warrantyTimer));
-  // CSAT: expire overdue surveys, retry failed low-score escalations, send missed surveys (idempotent)
-  const surveyTimer = setInterval(() => {
-    surveys.sweep().catch((err: unknown) => logger.warn({ err }, 'CSAT sweep failed'));
-  }, 15 * 60_000);
-  surveyTimer.unref();
-  stops.unshift(() => clearInterval(surveyTimer));
+  // PM plans generate due orders (dedupe keys)
+  if (roles.has('rules')) every(config.pmTickMs, () => pmPlans.tick(), 'PM tick');
 
   let stopping: Promise<void> | undefined;
   return {

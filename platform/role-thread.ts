@@ -4,8 +4,9 @@
  * garbage collection) does not hold up API requests; they share the database through PostgreSQL, as
  * separate processes do (change notifications keep the API's read cache right).
  *
- * This side starts the thread, asks it for its health, forwards the API's MQTT publishes (engineer
- * notifications) and asset edits to it, and stops it. The thread runs the module `entry` names
+ * This side starts the thread, asks it for its health, forwards to it what the API changes that the
+ * thread holds in memory (assets, rules, a rule's state after a completed order) and the API's MQTT
+ * publishes (engineer notifications), and stops it. The thread runs the module `entry` names
  * (the service's is ingest-thread.ts, next to main.ts).
  */
 import { readFileSync } from 'node:fs';
@@ -22,7 +23,13 @@ export interface ThreadHealth {
   counters: Record<string, unknown>;
 }
 
-export type ToThread = { type: 'health'; id: number } | { type: 'publish'; id: number; topic: string; payload: string } | { type: 'assetsChanged' } | { type: 'stop' };
+export type ToThread =
+  | { type: 'health'; id: number }
+  | { type: 'publish'; id: number; topic: string; payload: string }
+  | { type: 'assetsChanged' }
+  | { type: 'rulesChanged' }
+  | { type: 'ruleStateChanged'; ruleId: string; assetId: string }
+  | { type: 'stop' };
 
 export type FromThread =
   | { type: 'ready'; mqttUrl: string | undefined }
@@ -38,6 +45,10 @@ export interface RoleThread {
   publish(topic: string, payload: string): Promise<void>;
   /** The API changed assets: the thread's asset directory forgets what it cached. */
   assetsChanged(): void;
+  /** The API changed rules: the thread's engine re-reads them now, not at its next periodic re-read. */
+  rulesChanged(): void;
+  /** A completed order reset a rule's state for an asset in the database: the thread's engine drops its copy. */
+  ruleStateChanged(ruleId: string, assetId: string): void;
   /** Up, or why not. */
   status(): { ok: boolean; detail: string };
   stop(): Promise<void>;
@@ -131,6 +142,10 @@ export async function startRoleThread(opts: {
   started = true;
   log.info({ mqttUrl }, 'ingest and rules running in a worker thread');
 
+  const tell = (msg: ToThread): void => {
+    if (!ended) worker.postMessage(msg);
+  };
+
   const request = (msg: ToThread & { id: number }): Promise<FromThread> => {
     if (ended) return Promise.reject(ended);
     return new Promise((resolve, reject) => {
@@ -154,9 +169,9 @@ export async function startRoleThread(opts: {
       const m = await request({ type: 'publish', id: nextId++, topic, payload });
       if (m.type === 'published' && m.error) throw new Error(m.error);
     },
-    assetsChanged() {
-      if (!ended) worker.postMessage({ type: 'assetsChanged' } satisfies ToThread);
-    },
+    assetsChanged: () => tell({ type: 'assetsChanged' }),
+    rulesChanged: () => tell({ type: 'rulesChanged' }),
+    ruleStateChanged: (ruleId, assetId) => tell({ type: 'ruleStateChanged', ruleId, assetId }),
     status: () => (ended ? { ok: false, detail: ended.message } : { ok: true, detail: 'ingest and rules in a worker thread' }),
     async stop() {
       if (stopping || ended) return;

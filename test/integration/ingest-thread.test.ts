@@ -98,9 +98,11 @@ describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the mai
     await db.prisma.rule.create({
       data: { name: 'Hot', kind: 'threshold', assetType: 'pump', definition: { schemaVersion: 1, metric: 'temperature', operator: '>', value: 80, holdSeconds: 0, hysteresis: 5, severity: 'major', priority: 'high' } },
     });
+    ids.pmRule = (await db.prisma.rule.create({ data: { name: '500 h', kind: 'usage', assetType: 'pump', definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium' } } })).id;
     proc = platformProcess({
-      env: { DATABASE_URL: pgDb.url, INFLUX_URL: influxUrl, INFLUX_DATABASE: influxDb, INGEST_THREAD: 'on', TELEMETRY_FLUSH_MS: '200' },
-      ready: (h) => h.components.broker?.ok === true && h.components.ingestThread?.ok === true && h.components.rules?.detail.startsWith('1 rules') === true,
+      // rule definitions re-read only hourly: a rule changed through the API must reach the thread's engine at once
+      env: { DATABASE_URL: pgDb.url, INFLUX_URL: influxUrl, INFLUX_DATABASE: influxDb, INGEST_THREAD: 'on', TELEMETRY_FLUSH_MS: '200', RULES_RELOAD_MS: '3600000' },
+      ready: (h) => h.components.broker?.ok === true && h.components.ingestThread?.ok === true && h.components.rules?.detail.startsWith('2 rules') === true,
     });
     cleanups.push(() => proc.dispose());
     await proc.start();
@@ -124,7 +126,7 @@ describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the mai
       rules: { ok: true },
       ingestThread: { ok: true, detail: 'ingest and rules in a worker thread' },
     });
-    expect(h.counters).toMatchObject({ ingest: { accepted: expect.any(Number) }, rules: { rules: 1 }, http: expect.any(Object) });
+    expect(h.counters).toMatchObject({ ingest: { accepted: expect.any(Number) }, rules: { rules: 2 }, http: expect.any(Object) });
     // two event loops: the API's and the thread's, each measured by its own timer
     expect(h.counters.eventLoop).toMatchObject({ samples: expect.any(Number) });
     expect(h.counters.ingestThreadEventLoop).toMatchObject({ samples: expect.any(Number) });
@@ -179,6 +181,43 @@ describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the mai
     expect(r.status).toBe(200);
     const msg = await eventually(async () => got[0], 10_000);
     expect(JSON.parse(msg)).toMatchObject({ workOrderId: ids.order });
+  });
+
+  it('completing a PM order through the API restarts the interval in the thread’s rules engine', async () => {
+    const evaluations = async (): Promise<number> => ((await health()).counters.rules as { evaluations: number }).evaluations;
+    /** publish and wait until the thread's engine has evaluated it */
+    const reading = async (runHours: number): Promise<void> => {
+      const before = await evaluations();
+      await publish('PUMP-1', { runHours });
+      await eventually(async () => (await evaluations()) > before, 10_000);
+    };
+    const pmOrders = async () => (await api<{ items: { id: string; dedupeKey: string }[] }>(proc.apiUrl(), 'GET', `/work-orders?assetId=${ids['PUMP-1']}&source=pm`)).body.items;
+    await reading(100);
+    await reading(500);
+    const [pm] = await eventually(async () => (await pmOrders()).length === 1 && pmOrders(), 10_000);
+    const eng = await api<{ id: string }>(proc.apiUrl(), 'POST', '/engineers', { code: 'ENG-PM', name: 'PM Tester' });
+    for (const step of [{ to: 'assigned', assigneeId: eng.body.id }, { to: 'in_progress' }, { to: 'completed', meterReading: 712 }]) {
+      expect((await api(proc.apiUrl(), 'POST', `/work-orders/${pm!.id}/transitions`, step)).status).toBe(200);
+    }
+    // next due at 712 + 500 = 1212: 1100 is not due (it would be on the engine's pre-completion state, due at 1000)
+    await reading(1100);
+    expect(await pmOrders()).toHaveLength(1);
+    await reading(1212);
+    const second = await eventually(async () => (await pmOrders()).find((o) => o.id !== pm!.id), 10_000);
+    expect(second.dedupeKey).toBe(`usage:${ids.pmRule}:${ids['PUMP-1']}:1212`);
+  });
+
+  it('a rule changed through the API applies in the thread at once (not at the next hourly re-read)', async () => {
+    const r = await api<{ id: string }>(proc.apiUrl(), 'POST', '/rules', {
+      name: 'Shaking',
+      kind: 'threshold',
+      assetId: ids['PUMP-1'],
+      definition: { schemaVersion: 1, metric: 'vibration', operator: '>', value: 7, holdSeconds: 0, hysteresis: 1, severity: 'minor', priority: 'medium' },
+    });
+    expect(r.status).toBe(201);
+    await eventually(async () => ((await health()).counters.rules as { rules: number }).rules === 3, 5_000);
+    await publish('PUMP-1', { vibration: 9 });
+    await eventually(async () => (await api<{ total: number }>(proc.apiUrl(), 'GET', `/work-orders?assetId=${ids['PUMP-1']}&ruleId=${r.body.id}`)).body.total === 1, 10_000);
   });
 
   it('stops both threads on SIGTERM and leaves nothing in the journal', async () => {
