@@ -38,6 +38,9 @@ try {
       case 'ruleStateChanged':
         platform.engine.forgetState(m.ruleId, m.assetId);
         break;
+      case 'credentialRevoked':
+        platform.credentials.forget(m.username);
+        break;
       case 'stop':
         void platform.stop().then(() => {
           send({ type: 'stopped' });

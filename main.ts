@@ -23,7 +23,7 @@ import { openJournal } from './ingest/journal.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './ingest/broker.ts';
 import { connectExternalBroker } from './ingest/external-broker.ts';
 import { SUBSCRIPTION, telemetryTopic } from './ingest/topics.ts';
-import { createDeviceCredentialService } from './ingest/device-credentials.ts';
+import { createDeviceCredentialService, type DeviceCredentialService } from './ingest/device-credentials.ts';
 import { createPresence } from './ingest/presence.ts';
 import { createStaleWatchdog } from './ingest/stale-watchdog.ts';
 import { createAlarmService } from './maintenance/alarms.ts';
@@ -72,6 +72,8 @@ export interface Platform {
   mqttUrl: string | undefined;
   /** INGEST_THREAD=on: the worker thread running ingest and rules (then `pipeline` and `broker` are its, not here). */
   thread: RoleThread | undefined;
+  /** Device credentials (the broker's authentication cache). */
+  credentials: DeviceCredentialService;
   health(): Promise<HealthReport>;
   /** Publish on the MQTT broker the ingest role uses (here or in the ingest thread). */
   publish(topic: string, payload: string): Promise<void>;
@@ -252,7 +254,7 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
       else void engine.reload().catch(() => {});
     },
   });
-  const credentials = createDeviceCredentialService({ prisma: db.prisma, clock });
+  const credentials = createDeviceCredentialService({ prisma: db.prisma, clock, onRevoked: (username) => thread?.credentialRevoked(username) });
 
   // the simulator connects like any gateway: with a fresh secret for its seeded credential
   const simulatorLogin = config.simulatorEnabled && !thread
@@ -571,6 +573,7 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
     apiUrl,
     mqttUrl,
     thread,
+    credentials,
     health,
     publish: (topic, payload) => (publishToBroker ? publishToBroker(topic, payload) : Promise.reject(new Error('no MQTT broker in this process (ingest role not running)'))),
     assetsChanged,

@@ -1,8 +1,8 @@
 /**
  * Device credentials: create (secret shown once), list, revoke, and authenticate for the broker.
  * Successful verifications are cached briefly (keyed by a hash of the secret) so reconnect storms
- * do not cost one scrypt each; revocation in this process drops the cache at once, elsewhere
- * within CACHE_MS.
+ * do not cost one scrypt each; revocation in this process drops the cache at once (and, through
+ * `onRevoked`, in the ingest thread beside it), in other processes within CACHE_MS.
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../platform/clock.ts';
@@ -22,10 +22,14 @@ const credentialSelect = {
   lastUsedAt: true,
 } satisfies Prisma.DeviceCredentialSelect;
 
-export function createDeviceCredentialService(deps: { prisma: Db; clock: Clock }) {
+export function createDeviceCredentialService(deps: { prisma: Db; clock: Clock; onRevoked?: (username: string) => void }) {
   const { prisma, clock } = deps;
   const verified = new Map<string, { scope: DeviceScope; until: number }>();
   const cacheKey = (username: string, secret: string): string => `${username}\u0000${createHash('sha256').update(secret).digest('base64')}`;
+  /** Drops the cached verifications of `username`. */
+  const forget = (username: string): void => {
+    for (const k of verified.keys()) if (k.startsWith(`${username}\u0000`)) verified.delete(k);
+  };
 
   return {
     /** Scope: exactly one of assetId (one device) or siteId (a gateway for the site). */
@@ -59,9 +63,12 @@ export function createDeviceCredentialService(deps: { prisma: Db; clock: Clock }
       const password = newSecret();
       const secretHash = await hashSecret(password);
       await prisma.deviceCredential.upsert({ where: { username }, create: { username, secretHash, siteId }, update: { secretHash, revokedAt: null } });
-      for (const k of verified.keys()) if (k.startsWith(`${username}\u0000`)) verified.delete(k);
+      forget(username);
+      deps.onRevoked?.(username); // the old secret no longer holds
       return { username, password };
     },
+
+    forget,
 
     list(f: { assetId?: string | undefined; siteId?: string | undefined }) {
       return prisma.deviceCredential.findMany({
@@ -74,7 +81,8 @@ export function createDeviceCredentialService(deps: { prisma: Db; clock: Clock }
     async revoke(id: string) {
       try {
         const row = await prisma.deviceCredential.update({ where: { id }, data: { revokedAt: clock.now() }, select: credentialSelect });
-        for (const k of verified.keys()) if (k.startsWith(`${row.username}\u0000`)) verified.delete(k);
+        forget(row.username);
+        deps.onRevoked?.(row.username);
         return row;
       } catch (err) {
         if (isRecordNotFound(err)) throw notFound('Credential', id);

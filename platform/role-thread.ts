@@ -5,7 +5,8 @@
  * separate processes do (change notifications keep the API's read cache right).
  *
  * This side starts the thread, asks it for its health, forwards to it what the API changes that the
- * thread holds in memory (assets, rules, a rule's state after a completed order) and the API's MQTT
+ * thread holds in memory (assets, rules, a rule's state after a completed order, revoked device
+ * credentials) and the API's MQTT
  * publishes (engineer notifications), and stops it. The thread runs the module `entry` names
  * (the service's is ingest-thread.ts, next to main.ts).
  */
@@ -29,6 +30,7 @@ export type ToThread =
   | { type: 'assetsChanged' }
   | { type: 'rulesChanged' }
   | { type: 'ruleStateChanged'; ruleId: string; assetId: string }
+  | { type: 'credentialRevoked'; username: string }
   | { type: 'stop' };
 
 export type FromThread =
@@ -49,6 +51,8 @@ export interface RoleThread {
   rulesChanged(): void;
   /** A completed order reset a rule's state for an asset in the database: the thread's engine drops its copy. */
   ruleStateChanged(ruleId: string, assetId: string): void;
+  /** A device credential was revoked or its secret replaced: the thread's broker stops accepting the old one at once. */
+  credentialRevoked(username: string): void;
   /** Up, or why not. */
   status(): { ok: boolean; detail: string };
   stop(): Promise<void>;
@@ -172,6 +176,7 @@ export async function startRoleThread(opts: {
     assetsChanged: () => tell({ type: 'assetsChanged' }),
     rulesChanged: () => tell({ type: 'rulesChanged' }),
     ruleStateChanged: (ruleId, assetId) => tell({ type: 'ruleStateChanged', ruleId, assetId }),
+    credentialRevoked: (username) => tell({ type: 'credentialRevoked', username }),
     status: () => (ended ? { ok: false, detail: ended.message } : { ok: true, detail: 'ingest and rules in a worker thread' }),
     async stop() {
       if (stopping || ended) return;

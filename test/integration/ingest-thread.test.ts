@@ -70,6 +70,35 @@ describe.skipIf(noDb)(`a start that fails after the thread started ${noDb ?? ''}
   }, 120_000);
 });
 
+/** The embedded broker's address, from /health (the thread runs it). */
+const mqttUrlOf = (h: HealthBody): string => {
+  const url = /mqtt:\/\/[\d.]+:\d+/.exec(h.components.broker?.detail ?? '')?.[0];
+  if (!url) throw new Error(`no broker address in ${JSON.stringify(h.components.broker)}`);
+  return url;
+};
+
+describe.skipIf(noDb)(`device credentials revoked through the API, broker in the thread ${noDb ?? ''}`, () => {
+  it('are refused on the very next connection (not when the broker’s 60-s verification cache runs out)', async () => {
+    const t = await createTestDatabase(requireService('databaseUrl')!);
+    const proc = platformProcess({ env: { DATABASE_URL: t.url, INGEST_THREAD: 'on', MQTT_AUTH: 'devices' }, ready: (h) => h.components.broker?.ok === true });
+    try {
+      await proc.start();
+      const site = await api<{ id: string }>(proc.apiUrl(), 'POST', '/sites', { code: 'RV', name: 'Revocation' });
+      const asset = await api<{ id: string }>(proc.apiUrl(), 'POST', '/assets', { code: 'RV-1', name: 'RV-1', type: 'pump', siteId: site.body.id });
+      const cred = await api<{ id: string; username: string; password: string }>(proc.apiUrl(), 'POST', `/assets/${asset.body.id}/credentials`, {});
+      expect(cred.status).toBe(201);
+      const url = mqttUrlOf((await proc.health()).body);
+      const login = { username: cred.body.username, password: cred.body.password, reconnectPeriod: 0, connectTimeout: 5_000 };
+      await (await connectAsync(url, { ...login, clientId: 'rv-1' })).endAsync(); // verified: cached in the thread
+      expect((await api(proc.apiUrl(), 'DELETE', `/credentials/${cred.body.id}`)).status).toBe(200);
+      await expect(connectAsync(url, { ...login, clientId: 'rv-2' })).rejects.toThrow(/not authorized|bad user ?name or password/i);
+    } finally {
+      await proc.dispose();
+      await t.drop();
+    }
+  }, 120_000);
+});
+
 describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the main thread ${reason ?? ''}`, () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   let db: Database;
@@ -106,9 +135,7 @@ describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the mai
     });
     cleanups.push(() => proc.dispose());
     await proc.start();
-    const url = /mqtt:\/\/[\d.]+:\d+/.exec((await health()).components.broker!.detail)?.[0];
-    expect(url).toBeDefined();
-    client = await connectAsync(url!, { clientId: 'th-test', reconnectPeriod: 0 });
+    client = await connectAsync(mqttUrlOf(await health()), { clientId: 'th-test', reconnectPeriod: 0 });
     cleanups.push(() => client.endAsync());
   }, 120_000);
 
