@@ -82,7 +82,8 @@ describe.skipIf(reason)(`change notifications on PostgreSQL ${reason ?? ''}`, ()
         await spy.query('ROLLBACK');
       }),
     ).toEqual([]);
-    await db.prisma.meter.create({ data: { assetId: assetIds[0]!, name: 'cycles', value: 1, readAt: new Date() } });
+    // (through sent(): its notification must have arrived before the next write's are collected)
+    expect(await sent(() => db.prisma.meter.create({ data: { assetId: assetIds[0]!, name: 'cycles', value: 1, readAt: new Date() } }))).toEqual([`meters|${assetIds[0]}`]);
     expect(await sent(() => spy.query('DELETE FROM meters WHERE asset_id = $1', [assetIds[0]]))).toEqual([`meters|${assetIds[0]}`]);
   });
 
