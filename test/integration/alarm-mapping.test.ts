@@ -87,7 +87,8 @@ describe.skipIf(reason)(`alarm-code mapping rules ${reason ?? ''}`, () => {
     await send({ code: 'Z99', severity: 'major' });
     const active = await eventually(async () => {
       const r = await api<Page<{ code: string; source: string; workOrderId: string | null }>>(base, 'GET', `/alarms?assetId=${assetId}&status=active`);
-      return r.body.total === 2 && r.body.items;
+      // (items and total are two statements: wait until both show the two alarms)
+      return r.body.total === 2 && r.body.items.length === 2 && r.body.items;
     });
     expect(active).toEqual(
       expect.arrayContaining([
