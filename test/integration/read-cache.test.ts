@@ -195,7 +195,8 @@ describe.skipIf(reason)(`API read cache ${reason ?? ''}`, () => {
     // this instance's ingest (raw SQL through the pool)
     const seenAt2 = new Date(Date.now() - 500).toISOString();
     await a.db.prisma.$executeRawUnsafe(`UPDATE assets SET last_seen_at = v.ts FROM unnest($1::text[], $2::timestamptz[]) AS v(id, ts) WHERE assets.id = v.id`, [assetId], [new Date(seenAt2)]);
-    expect((await getA<{ lastSeenAt: string | null }>(asset)).body.lastSeenAt).toBe(seenAt2);
+    // (not a request: no read-your-writes hold, so it shows once its notification has come back)
+    await eventually(async () => (await getA<{ lastSeenAt: string | null }>(asset)).body.lastSeenAt === seenAt2, 2_000, 5);
     expect((await getA(order)).cache).toBe('hit');
     // a code change shows on the order
     await other.query(`UPDATE assets SET code = 'RC-P1B', last_seen_at = now() WHERE id = $1`, [assetId]);
