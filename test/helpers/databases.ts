@@ -69,3 +69,18 @@ export async function createTestInfluxDb(influxUrl: string): Promise<{ db: strin
     },
   };
 }
+
+/**
+ * A fresh PostgreSQL database and InfluxDB database on the shared test servers, their drops pushed
+ * onto `cleanups` (the suite runs them in afterAll).
+ */
+export async function createTestStores(
+  urls: { databaseUrl: string; influxUrl: string },
+  cleanups: (() => Promise<unknown>)[],
+): Promise<{ databaseUrl: string; influxUrl: string; influxDb: string }> {
+  const pgDb = await createTestDatabase(urls.databaseUrl);
+  cleanups.push(() => pgDb.drop());
+  const influx = await createTestInfluxDb(urls.influxUrl);
+  cleanups.push(() => influx.drop());
+  return { databaseUrl: pgDb.url, influxUrl: urls.influxUrl, influxDb: influx.db };
+}

@@ -41,7 +41,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetryTopic } from '../../ingest/topics.ts';
 import { TELEMETRY_MEASUREMENT } from '../../ingest/telemetry-schema.ts';
 import { openDatabase, type Database, type Prisma } from '../../platform/db/database.ts';
-import { createTestDatabase, createTestInfluxDb } from '../helpers/databases.ts';
+import { createTestStores } from '../helpers/databases.ts';
 import { platformProcess, type HealthBody, type PlatformProcess } from '../helpers/platform-process.ts';
 import { eventually } from '../helpers/platform.ts';
 import { requireService, skipReason } from '../helpers/services.ts';
@@ -82,19 +82,15 @@ describe.skipIf(reason)(`service killed (-9) mid-stream and restarted ${reason ?
   const assetIds = new Map<Fan, string>();
 
   beforeAll(async () => {
-    const pgDb = await createTestDatabase(requireService('databaseUrl')!);
-    cleanups.push(() => pgDb.drop());
-    influxUrl = requireService('influxUrl')!;
-    const influx = await createTestInfluxDb(influxUrl);
-    cleanups.push(() => influx.drop());
-    influxDb = influx.db;
+    const stores = await createTestStores({ databaseUrl: requireService('databaseUrl')!, influxUrl: requireService('influxUrl')! }, cleanups);
+    ({ influxUrl, influxDb } = stores);
     broker = await startPrivateMosquitto({ persistence: true });
     cleanups.push(() => broker.dispose());
 
     // seed through the schema the service migrates to (openDatabase applies the migrations)
     const scratch = mkdtempSync(join(tmpdir(), 'om-crash-seed-'));
     cleanups.push(async () => rmSync(scratch, { recursive: true, force: true }));
-    db = await openDatabase({ databaseUrl: pgDb.url, dataDir: scratch, logger: pino({ level: 'silent' }) });
+    db = await openDatabase({ databaseUrl: stores.databaseUrl, dataDir: scratch, logger: pino({ level: 'silent' }) });
     cleanups.push(() => db.close());
     const site = await db.prisma.site.create({ data: { code: SITE, name: 'Crash/restart' } });
     for (const code of FANS) assetIds.set(code, (await db.prisma.asset.create({ data: { code, name: code, type: 'fan', siteId: site.id } })).id);
@@ -106,7 +102,7 @@ describe.skipIf(reason)(`service killed (-9) mid-stream and restarted ${reason ?
 
     proc = platformProcess({
       env: {
-        DATABASE_URL: pgDb.url,
+        DATABASE_URL: stores.databaseUrl,
         INFLUX_URL: influxUrl,
         INFLUX_DATABASE: influxDb,
         MQTT_MODE: 'external',

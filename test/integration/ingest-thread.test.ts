@@ -20,7 +20,7 @@ import { engineerOrdersTopic } from '../../dispatch/engineer-topics.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { openDatabase, type Database } from '../../platform/db/database.ts';
 import { startRoleThread } from '../../platform/role-thread.ts';
-import { createTestDatabase, createTestInfluxDb } from '../helpers/databases.ts';
+import { createTestDatabase, createTestStores } from '../helpers/databases.ts';
 import { platformProcess, type HealthBody, type PlatformProcess } from '../helpers/platform-process.ts';
 import { api, eventually, startTestPlatform } from '../helpers/platform.ts';
 import { requireService, skipReason } from '../helpers/services.ts';
@@ -114,13 +114,9 @@ describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the mai
     client.publishAsync(telemetryTopic('TH', asset), JSON.stringify({ ts: Date.now(), metrics }), { qos: 1 });
 
   beforeAll(async () => {
-    const pgDb = await createTestDatabase(requireService('databaseUrl')!);
-    cleanups.push(() => pgDb.drop());
-    influxUrl = requireService('influxUrl')!;
-    const influx = await createTestInfluxDb(influxUrl);
-    cleanups.push(() => influx.drop());
-    influxDb = influx.db;
-    db = await openDatabase({ databaseUrl: pgDb.url, dataDir: '', logger: pino({ level: 'silent' }) });
+    const stores = await createTestStores({ databaseUrl: requireService('databaseUrl')!, influxUrl: requireService('influxUrl')! }, cleanups);
+    ({ influxUrl, influxDb } = stores);
+    db = await openDatabase({ databaseUrl: stores.databaseUrl, dataDir: '', logger: pino({ level: 'silent' }) });
     cleanups.push(() => db.close());
     const site = await db.prisma.site.create({ data: { code: 'TH', name: 'Threads' } });
     for (const code of ['PUMP-1', 'PUMP-2']) ids[code] = (await db.prisma.asset.create({ data: { code, name: code, type: 'pump', siteId: site.id } })).id;
@@ -130,7 +126,7 @@ describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the mai
     ids.pmRule = (await db.prisma.rule.create({ data: { name: '500 h', kind: 'usage', assetType: 'pump', definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium' } } })).id;
     proc = platformProcess({
       // rule definitions re-read only hourly: a rule changed through the API must reach the thread's engine at once
-      env: { DATABASE_URL: pgDb.url, INFLUX_URL: influxUrl, INFLUX_DATABASE: influxDb, INGEST_THREAD: 'on', TELEMETRY_FLUSH_MS: '200', RULES_RELOAD_MS: '3600000' },
+      env: { DATABASE_URL: stores.databaseUrl, INFLUX_URL: influxUrl, INFLUX_DATABASE: influxDb, INGEST_THREAD: 'on', TELEMETRY_FLUSH_MS: '200', RULES_RELOAD_MS: '3600000' },
       ready: (h) => h.components.broker?.ok === true && h.components.ingestThread?.ok === true && h.components.rules?.detail.startsWith('2 rules') === true,
     });
     cleanups.push(() => proc.dispose());
