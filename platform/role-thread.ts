@@ -6,9 +6,8 @@
  *
  * This side starts the thread, asks it for its health, forwards to it what the API changes that the
  * thread holds in memory (assets, rules, a rule's state after a completed order, revoked device
- * credentials) and the API's MQTT
- * publishes (engineer notifications), and stops it. The thread runs the module `entry` names
- * (the service's is ingest-thread.ts, next to main.ts).
+ * credentials) and the API's MQTT publishes (engineer notifications), and stops it. The thread runs
+ * the module `entry` names (the service's is ingest-thread.ts, next to main.ts).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -58,15 +57,15 @@ export interface RoleThread {
   stop(): Promise<void>;
 }
 
-/** The worker's code: the entry module, through tsx's loader when it is TypeScript (how the service runs). */
-function workerSource(entryUrl: URL): { code: string; eval: true } {
+/** The worker's code: imports the entry module, through tsx's loader when it is TypeScript (how the service runs). */
+function workerCode(entryUrl: URL): string {
   const entry = JSON.stringify(entryUrl.href);
-  if (!entryUrl.pathname.endsWith('.ts')) return { code: `import(${entry})`, eval: true };
+  if (!entryUrl.pathname.endsWith('.ts')) return `import(${entry})`;
   // tsx's ESM API (its package's "import" export, which require.resolve would not pick)
   const pkgPath = createRequire(import.meta.url).resolve('tsx/package.json');
   const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
   const tsx = JSON.stringify(pathToFileURL(join(dirname(pkgPath), pkg.exports['./esm/api']!.import.default)).href);
-  return { code: `import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); })`, eval: true };
+  return `import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); })`;
 }
 
 export async function startRoleThread(opts: {
@@ -80,8 +79,7 @@ export async function startRoleThread(opts: {
   requestTimeoutMs?: number;
 }): Promise<RoleThread> {
   const log = opts.logger.child({ module: 'role-thread' });
-  const src = workerSource(opts.entry);
-  const worker = new Worker(src.code, { eval: src.eval, workerData: { config: opts.config }, stdout: false, stderr: false });
+  const worker = new Worker(workerCode(opts.entry), { eval: true, workerData: { config: opts.config } });
   const pending = new Map<number, { resolve: (m: FromThread) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   let nextId = 1;
   let stopping = false;

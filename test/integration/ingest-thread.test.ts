@@ -1,11 +1,15 @@
 /**
- * INGEST_THREAD=on (platform/role-thread.ts): the real service as a child process (main.ts under tsx)
- * on PostgreSQL and InfluxDB, with ingest and rules in a worker thread and the API on the main thread.
- * Proven across the thread boundary: readings published to the embedded broker (which the thread runs)
- * reach InfluxDB and the rules engine, whose work order the API serves; /health joins both threads'
- * components and counters; an asset edit through the API reaches the thread's asset lookups at once;
- * an assignment made through the API is published to the engineer over the thread's broker; the
- * thread's log lines say which thread wrote them; SIGTERM stops both and leaves the journal empty.
+ * INGEST_THREAD (platform/role-thread.ts, ingest-thread.ts): the real service as a child process
+ * (main.ts under tsx) on PostgreSQL and InfluxDB, ingest and rules in a worker thread, the API on the
+ * main thread. Proven across the thread boundary: readings published to the embedded broker (which
+ * the thread runs) reach InfluxDB and the rules engine, whose work order the API serves; /health joins
+ * both threads' components and counters; what the API changes that the thread holds in memory reaches
+ * it — an asset edit (asset lookups), a completed PM order (the engine's rule state), a new rule (with
+ * the periodic re-read set to an hour), a revoked device credential (the broker's verification
+ * cache); an assignment made through the API is published to the engineer over the thread's broker;
+ * the thread's log lines say which thread wrote them; SIGTERM stops both and leaves the journal empty.
+ * And the edges: INGEST_THREAD=on needs DATABASE_URL; a thread that cannot start fails the start; a
+ * start that fails after the thread started stops the thread.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -24,6 +28,7 @@ import { createTestDatabase, createTestStores } from '../helpers/databases.ts';
 import { platformProcess, type HealthBody, type PlatformProcess } from '../helpers/platform-process.ts';
 import { api, eventually, startTestPlatform } from '../helpers/platform.ts';
 import { requireService, skipReason } from '../helpers/services.ts';
+import { freePort } from '../services/local-services.ts';
 
 const reason = skipReason('databaseUrl', 'influxUrl');
 
@@ -54,9 +59,7 @@ describe.skipIf(noDb)(`a start that fails after the thread started ${noDb ?? ''}
         srv.once('error', reject).listen(port, '127.0.0.1', () => resolve(srv));
       });
     const taken = await listen(0);
-    const probe = await listen(0);
-    const mqttPort = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const mqttPort = await freePort();
     const t = await createTestDatabase(requireService('databaseUrl')!);
     try {
       const start = startTestPlatform({ DATABASE_URL: t.url, INGEST_THREAD: 'on', HTTP_PORT: String((taken.address() as AddressInfo).port), MQTT_PORT: String(mqttPort) });
