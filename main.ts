@@ -442,6 +442,7 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
         readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
         http: api ? api.httpStats.stats() : null,
         eventLoop: loopLag.stats(),
+        memory: memoryFigures(),
       },
     };
   }
@@ -468,7 +469,9 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
         readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
         http: api ? api.httpStats.stats() : null,
         eventLoop: loopLag.stats(),
+        memory: memoryFigures(),
         ingestThreadEventLoop: inThread.counters.eventLoop ?? null,
+        ingestThreadMemory: inThread.counters.memory ?? null,
       },
     };
   }
@@ -588,6 +591,12 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
         }
       })()),
   };
+}
+
+/** The process's resident memory and this thread's V8 heap (each thread has its own), in MB. */
+function memoryFigures(): { rssMb: number; heapUsedMb: number } {
+  const m = process.memoryUsage();
+  return { rssMb: Math.round(m.rss / 2 ** 20), heapUsedMb: Math.round((m.heapUsed / 2 ** 20) * 10) / 10 };
 }
 
 async function main(): Promise<void> {

@@ -4,7 +4,11 @@
  * PostgreSQL + InfluxDB, with a light API load (50 requests/s, API key) beside it, while this process
  * (= the service) samples its memory and event-loop delay every second.
  *
- *   npm run bench:soak -- [--minutes 30] [--rate 20000] [--assets 200] [--api-rate 50] [--json]
+ *   npm run bench:soak -- [--minutes 30] [--rate 20000] [--assets 200] [--api-rate 50] [--ingest-thread] [--json]
+ *
+ * --ingest-thread: the service with INGEST_THREAD=on (ingest and rules in a worker thread, the API on
+ * the main thread); both threads' heaps are sampled (the thread's through /health's counters) and
+ * judged, the event-loop delay is the main thread's (the API's).
  *
  * Verdict on growth: least-squares slope of (a) the per-minute MINIMUM of heapUsed (≈ live heap after
  * collections, the leak signal) and (b) the per-minute maximum RSS, over the run after a warm-up (the
@@ -27,9 +31,11 @@ const { values: argv } = parseArgs({
     assets: { type: 'string', default: '200' },
     'api-rate': { type: 'string', default: '50' },
     'samples-out': { type: 'string' },
+    'ingest-thread': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
+const THREAD = argv['ingest-thread'];
 const MINUTES = Number(argv.minutes);
 const RATE = Number(argv.rate);
 const ASSETS = Number(argv.assets);
@@ -41,6 +47,8 @@ interface Sample {
   t: number;
   rssMb: number;
   heapUsedMb: number;
+  /** --ingest-thread: the worker thread's heap */
+  threadHeapUsedMb?: number | undefined;
   externalMb: number;
   /** event-loop delay over the last second, ms */
   eldP99: number;
@@ -89,8 +97,18 @@ async function main(): Promise<void> {
   const messages = RATE * durationS;
   progress(`soak: ${RATE} readings/s for ${MINUTES} min (${messages.toLocaleString('en')} readings), ${ASSETS} assets, API ${API_RATE} req/s`);
   const machineAtStart = machine(); // the code revision that ran, not the one at the end
-  const bench = await startBenchPlatform({ INGEST_QUEUE_LIMIT: '1000000' });
+  const bench = await startBenchPlatform({ INGEST_QUEUE_LIMIT: '1000000', ...(THREAD ? { INGEST_THREAD: 'on' } : {}) });
   const { platform } = bench;
+  /** Ingest's counters (and the thread's heap): read directly, or from the thread through health(). */
+  const figures = async (): Promise<{ accepted: number; rejected: number; queued: number; written: number; buffered: number; threadHeapUsedMb?: number | undefined }> => {
+    if (platform.pipeline) return { ...platform.pipeline.counters(), ...platform.telemetry.stats() };
+    const c = (await platform.health()).counters as {
+      ingest: { accepted: number; rejected: number; queued: number };
+      telemetry: { written: number; buffered: number };
+      ingestThreadMemory: { heapUsedMb: number } | null;
+    };
+    return { ...c.ingest, ...c.telemetry, threadHeapUsedMb: c.ingestThreadMemory?.heapUsedMb };
+  };
   const children: ChildProcess[] = [];
   try {
     const prisma = platform.db.prisma;
@@ -103,7 +121,10 @@ async function main(): Promise<void> {
     await prisma.rule.create({
       data: { name: 'Pump 500 h', kind: 'usage', assetType: 'pump', definition: { schemaVersion: 1, metric: 'runHours', every: 500, startAt: 0, priority: 'medium', title: 'Service (500 h)' } },
     });
-    await platform.engine.reload();
+    if (platform.thread) {
+      platform.thread.rulesChanged();
+      while (((await platform.health()).counters.rules as { rules: number }).rules < 2) await sleep(50);
+    } else await platform.engine.reload();
     const headers = await apiKeyHeader(platform.apiUrl!, 'manager');
     const someAssets = await prisma.asset.findMany({ select: { id: true }, take: 50 });
 
@@ -140,41 +161,51 @@ async function main(): Promise<void> {
     const eld = monitorEventLoopDelay({ resolution: 10 });
     eld.enable();
     let lastReport = 0;
-    const sampler = setInterval(() => {
+    const sample = async (): Promise<void> => {
+      const at = performance.now();
       const m = process.memoryUsage();
-      const c = platform.pipeline!.counters();
-      const t = platform.telemetry.stats();
+      const eldP99 = r1(eld.percentile(99) / 1e6);
+      const eldMax = r1(eld.max / 1e6);
+      eld.reset();
+      const f = await figures();
       samples.push({
-        t: Math.round((performance.now() - t0) / 100) / 10,
+        t: Math.round((at - t0) / 100) / 10,
         rssMb: r1(m.rss / 2 ** 20),
         heapUsedMb: r1(m.heapUsed / 2 ** 20),
+        threadHeapUsedMb: f.threadHeapUsedMb,
         externalMb: r1(m.external / 2 ** 20),
-        eldP99: r1(eld.percentile(99) / 1e6),
-        eldMax: r1(eld.max / 1e6),
-        accepted: c.accepted,
-        written: t.written,
-        queued: c.queued,
-        buffered: t.buffered,
+        eldP99,
+        eldMax,
+        accepted: f.accepted,
+        written: f.written,
+        queued: f.queued,
+        buffered: f.buffered,
       });
-      eld.reset();
       const s = samples[samples.length - 1]!;
       if (s.t - lastReport >= 60) {
         lastReport = s.t;
-        progress(`  ${Math.round(s.t / 60)} min: accepted ${s.accepted.toLocaleString('en')}, written ${s.written.toLocaleString('en')}, queue ${s.queued}, RSS ${s.rssMb} MB, heap ${s.heapUsedMb} MB, loop p99 ${s.eldP99} ms`);
+        progress(
+          `  ${Math.round(s.t / 60)} min: accepted ${s.accepted.toLocaleString('en')}, written ${s.written.toLocaleString('en')}, queue ${s.queued}, RSS ${s.rssMb} MB, heap ${s.heapUsedMb} MB${THREAD ? ` (thread ${s.threadHeapUsedMb} MB)` : ''}, loop p99 ${s.eldP99} ms`,
+        );
       }
-    }, 1000);
+    };
+    const sampler = setInterval(() => void sample().catch((err: unknown) => progress(`  sample failed: ${(err as Error).message}`)), 1000);
 
     const report = await published;
     // drain: everything published accepted and written (bounded wait)
     const deadline = performance.now() + 120_000;
-    while (performance.now() < deadline && (platform.pipeline!.counters().accepted < report.sent || platform.telemetry.stats().buffered > 0 || platform.pipeline!.counters().queued > 0)) await sleep(200);
+    for (;;) {
+      const f = await figures();
+      if (performance.now() >= deadline || (f.accepted >= report.sent && f.buffered === 0 && f.queued === 0)) break;
+      await sleep(200);
+    }
     clearInterval(sampler);
     eld.disable();
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const api = apiResult ? await apiResult : undefined;
-    await platform.telemetry.flush();
-    const counters = platform.pipeline!.counters();
+    if (!THREAD) await platform.telemetry.flush(); // (the thread's writer flushes on its own; the drain waited for it)
+    const counters = await figures();
     const influxCount = await countInflux(bench.influxUrl, bench.influxDb);
     const workOrders = await prisma.workOrder.groupBy({ by: ['source'], _count: true });
     const deadLetters = await prisma.deadLetter.count();
@@ -187,6 +218,7 @@ async function main(): Promise<void> {
     const minutes = [...byMinute.entries()].sort((a, b) => a[0] - b[0]);
     const runH = durationS / 3600;
     const heapTrend = trend(minutes.map(([m, ss]) => ({ tH: m / 60, mb: Math.min(...ss.map((s) => s.heapUsedMb)) })), runH);
+    const threadHeapTrend = THREAD ? trend(minutes.map(([m, ss]) => ({ tH: m / 60, mb: Math.min(...ss.map((s) => s.threadHeapUsedMb ?? Infinity)) })), runH) : undefined;
     const rssTrend = trend(minutes.map(([m, ss]) => ({ tH: m / 60, mb: Math.max(...ss.map((s) => s.rssMb)) })), runH);
     const eldP99s = samples.filter((s) => s.t <= durationS).map((s) => s.eldP99);
     const firstMinuteRate = samples.find((s) => s.t >= 60)?.accepted ?? 0;
@@ -209,25 +241,31 @@ async function main(): Promise<void> {
       serviceCoresBusy: r1((cpu.user + cpu.system) / 1e6 / wallS),
       peakQueue: Math.max(...samples.map((s) => s.queued)),
       peakTelemetryBuffer: Math.max(...samples.map((s) => s.buffered)),
+      deployment: THREAD ? 'one process, INGEST_THREAD=on' : 'one process, one thread',
       heapLive: heapTrend,
+      threadHeapLive: threadHeapTrend,
       rss: rssTrend,
       eventLoopDelayMs: { medianOfP99: r1(median(eldP99s)), worstP99: Math.max(...eldP99s), max: Math.max(...samples.map((s) => s.eldMax)) },
       workOrders: Object.fromEntries(workOrders.map((w) => [w.source, w._count])),
       api: api?.type === 'done' ? api.results : api,
       summary: [
         { name: `Soak ${MINUTES} min at ${RATE.toLocaleString('en')} readings/s: readings in InfluxDB / published`, value: `${influxCount.toLocaleString('en')} / ${report.sent.toLocaleString('en')}`, unit: 'readings', met: influxCount === report.sent },
-        { name: 'Soak: live-heap trend after warm-up (per-minute min heapUsed)', value: `${heapTrend.slopeMbPerH >= 0 ? '+' : ''}${heapTrend.slopeMbPerH} MB/h (mean ${heapTrend.meanMb} MB)`, unit: '', target: 'no growth trend', met: !heapTrend.growth },
+        { name: `Soak: live-heap trend after warm-up (per-minute min heapUsed${THREAD ? ', API thread' : ''})`, value: `${heapTrend.slopeMbPerH >= 0 ? '+' : ''}${heapTrend.slopeMbPerH} MB/h (mean ${heapTrend.meanMb} MB)`, unit: '', target: 'no growth trend', met: !heapTrend.growth },
+        ...(threadHeapTrend
+          ? [{ name: 'Soak: live-heap trend after warm-up (ingest thread)', value: `${threadHeapTrend.slopeMbPerH >= 0 ? '+' : ''}${threadHeapTrend.slopeMbPerH} MB/h (mean ${threadHeapTrend.meanMb} MB)`, unit: '', target: 'no growth trend', met: !threadHeapTrend.growth }]
+          : []),
         { name: 'Soak: RSS trend after warm-up (per-minute max)', value: `${rssTrend.slopeMbPerH >= 0 ? '+' : ''}${rssTrend.slopeMbPerH} MB/h (mean ${rssTrend.meanMb} MB)`, unit: '', target: 'no growth trend', met: !rssTrend.growth },
         { name: 'Soak: event-loop delay p99 (median of 1-s windows / worst window)', value: `${r1(median(eldP99s))} / ${Math.max(...eldP99s)}`, unit: 'ms' },
       ],
     };
     if (argv.json) console.log(JSON.stringify(result, null, 2));
     else {
-      console.log(`\nbench:soak — ${MINUTES} min at ${RATE.toLocaleString('en')} readings/s target (${result.achievedRatePerS.toLocaleString('en')}/s achieved), ${ASSETS} assets, rules on, API ${API_RATE} req/s`);
+      console.log(`\nbench:soak${THREAD ? ' (INGEST_THREAD=on)' : ''} — ${MINUTES} min at ${RATE.toLocaleString('en')} readings/s target (${result.achievedRatePerS.toLocaleString('en')}/s achieved), ${ASSETS} assets, rules on, API ${API_RATE} req/s`);
       console.log(`machine: ${machineLine(result.machine)}`);
       console.log(`  readings: published ${report.sent.toLocaleString('en')}, accepted ${counters.accepted.toLocaleString('en')}, in InfluxDB ${influxCount.toLocaleString('en')}, rejected ${counters.rejected}, dead letters ${deadLetters}`);
       console.log(`  peak ingest queue ${result.peakQueue}, peak write buffer ${result.peakTelemetryBuffer}, service ${result.serviceCoresBusy} cores busy, work orders ${JSON.stringify(result.workOrders)}`);
-      for (const [label, t] of [['live heap (min heapUsed per minute)', heapTrend], ['RSS (max per minute)', rssTrend]] as const) {
+      const trends: [string, Trend][] = [[THREAD ? 'live heap, API thread' : 'live heap (min heapUsed per minute)', heapTrend], ...(threadHeapTrend ? [['live heap, ingest thread', threadHeapTrend] as [string, Trend]] : []), ['RSS (max per minute)', rssTrend]];
+      for (const [label, t] of trends) {
         console.log(`  ${label.padEnd(36)} slope ${t.slopeMbPerH} MB/h, mean ${t.meanMb} MB, first third ${t.firstThirdMedianMb} MB → last third ${t.lastThirdMedianMb} MB: ${t.growth ? 'GROWTH TREND' : 'no growth trend'}`);
       }
       console.log(`  event-loop delay: p99 per 1-s window median ${result.eventLoopDelayMs.medianOfP99} ms, worst ${result.eventLoopDelayMs.worstP99} ms, max ${result.eventLoopDelayMs.max} ms`);

@@ -156,6 +156,10 @@ describe.skipIf(reason)(`ingest and rules in a worker thread, the API on the mai
     // two event loops: the API's and the thread's, each measured by its own timer
     expect(h.counters.eventLoop).toMatchObject({ samples: expect.any(Number) });
     expect(h.counters.ingestThreadEventLoop).toMatchObject({ samples: expect.any(Number) });
+    // and two heaps: each thread reports its own (the process's RSS is the same figure)
+    expect(h.counters.memory).toMatchObject({ rssMb: expect.any(Number), heapUsedMb: expect.any(Number) });
+    expect(h.counters.ingestThreadMemory).toMatchObject({ rssMb: expect.any(Number), heapUsedMb: expect.any(Number) });
+    expect((h.counters.ingestThreadMemory as { heapUsedMb: number }).heapUsedMb).not.toBe((h.counters.memory as { heapUsedMb: number }).heapUsedMb);
   });
 
   it('takes readings in the thread into InfluxDB and the rules engine; the API on the main thread serves the order', async () => {
