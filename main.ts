@@ -419,11 +419,20 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
     thread?.assetsChanged();
   };
 
+  const databaseComponent = (ok: boolean): { ok: boolean; detail: string } => ({ ok, detail: `${db.kind}${ok ? '' : ': unreachable'}` });
+  /** This thread's own figures: the API's (when it runs here), its event loop and heap. */
+  const threadCounters = (): HealthReport['counters'] => ({
+    readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
+    http: api ? api.httpStats.stats() : null,
+    eventLoop: loopLag.stats(),
+    memory: memoryFigures(),
+  });
+
   async function health(): Promise<HealthReport> {
     if (thread) return threadedHealth();
     const [dbOk, store] = await Promise.all([db.ping(), telemetry.health()]);
     const components: HealthReport['components'] = {
-      database: { ok: dbOk, detail: `${db.kind}${dbOk ? '' : ': unreachable'}` },
+      database: databaseComponent(dbOk),
       telemetryStore: { ok: store.ok, detail: `${telemetry.kind}: ${store.detail}` },
     };
     if (roles.has('ingest')) {
@@ -439,10 +448,7 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
         deadLetters: deadLetters.stats(),
         telemetry: telemetry.stats(),
         rules: engine.stats(),
-        readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
-        http: api ? api.httpStats.stats() : null,
-        eventLoop: loopLag.stats(),
-        memory: memoryFigures(),
+        ...threadCounters(),
       },
     };
   }
@@ -461,15 +467,12 @@ async function startInThisThread(config: Config, clock: Clock, logger: Logger, t
     return {
       components: {
         ...inThread.components,
-        database: { ok: dbOk, detail: `${db.kind}${dbOk ? '' : ': unreachable'}` },
+        database: databaseComponent(dbOk),
         ingestThread: unanswered ? { ok: false, detail: unanswered } : st,
       },
       counters: {
         ...inThread.counters,
-        readCache: api ? { ...api.readCache.stats(), changes: db.changes.stats() } : null,
-        http: api ? api.httpStats.stats() : null,
-        eventLoop: loopLag.stats(),
-        memory: memoryFigures(),
+        ...threadCounters(),
         ingestThreadEventLoop: inThread.counters.eventLoop ?? null,
         ingestThreadMemory: inThread.counters.memory ?? null,
       },

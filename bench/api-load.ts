@@ -29,7 +29,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { slaDueTimes } from '../maintenance/sla.ts';
-import { apiKeyHeader, forkTs, machine, machineLine, startBenchPlatform, startPublisher } from './harness.ts';
+import { apiKeyHeader, forkTs, ingestFigures, machine, machineLine, startBenchPlatform, startPublisher } from './harness.ts';
 import type { EndpointResult, HttpLoadJob, HttpLoadMessage } from './http-load.ts';
 import type { PublisherReport } from './publisher.ts';
 import type { HttpStats } from '../api/http-stats.ts';
@@ -87,12 +87,6 @@ async function main(): Promise<void> {
   };
   const bench = await startBenchPlatform({ ...cacheEnv, ...(THREAD ? { INGEST_THREAD: 'on' } : {}) });
   const { platform } = bench;
-  // ingest's counters: read directly, or (INGEST_THREAD=on) from the thread through health()
-  const ingestFigures = async (): Promise<{ accepted: number; queued: number; rejected: number; written: number }> => {
-    if (platform.pipeline) return { ...platform.pipeline.counters(), written: platform.telemetry.stats().written };
-    const c = (await platform.health()).counters as { ingest: { accepted: number; queued: number; rejected: number }; telemetry: { written: number } };
-    return { ...c.ingest, written: c.telemetry.written };
-  };
   const children: ChildProcess[] = [];
   const kills: (() => void)[] = []; // wrk processes
   let apiProcess: PlatformProcess | undefined;
@@ -190,7 +184,7 @@ async function main(): Promise<void> {
     if (WRK) await Promise.race([measuredFrom, finished]);
     else await sleep(WARMUP_S * 1000 + 50);
     const countersBefore = await serviceCounters(apiUrl, headers);
-    const atStart = await ingestFigures();
+    const atStart = await ingestFigures(platform);
     const before = { at: performance.now(), accepted: atStart.accepted, written: atStart.written, cpu: process.cpuUsage() };
     const machineCpu = cpuShare(groupOf);
     const eld = monitorEventLoopDelay({ resolution: 10 });
@@ -205,7 +199,7 @@ async function main(): Promise<void> {
     let peakRssMb = 0;
     const sampler = setInterval(
       () => {
-        void ingestFigures().then((f) => (peakQueue = Math.max(peakQueue, f.queued)), () => undefined);
+        void ingestFigures(platform).then((f) => (peakQueue = Math.max(peakQueue, f.queued)), () => undefined);
         peakRssMb = Math.max(peakRssMb, process.memoryUsage().rss / 2 ** 20);
       },
       THREAD ? 1000 : 200,
@@ -230,12 +224,12 @@ async function main(): Promise<void> {
     };
     const lag = countersAfter.eventLoop ? bucketsBetween(countersBefore.eventLoop?.buckets, countersAfter.eventLoop.buckets) : null;
     const apiLoopLag = lag ? { p50: quantileOf(lag, 0.5), p99: quantileOf(lag, 0.99), p999: quantileOf(lag, 0.999), max: quantileOf(lag, 1) } : null;
-    const atEnd = await ingestFigures();
+    const atEnd = await ingestFigures(platform);
     const ingestPerS = Math.round((atEnd.accepted - before.accepted) / windowS);
     const writtenPerS = Math.round((atEnd.written - before.written) / windowS);
     for (const c of children) c.kill();
     await published.catch(() => undefined);
-    const rejected = (await ingestFigures()).rejected;
+    const rejected = (await ingestFigures(platform)).rejected;
 
     // the target is about the list/detail reads; writes (--writes) are reported beside them
     const reads = results.filter((r) => r.name.startsWith('GET '));

@@ -166,6 +166,20 @@ export async function startBenchPlatform(env: Record<string, string> = {}): Prom
   }
 }
 
+/**
+ * Ingest's counters, read directly from the pipeline in this thread, or (INGEST_THREAD=on) from the
+ * ingest thread through health(), with that thread's heap.
+ */
+export async function ingestFigures(platform: Platform): Promise<{ accepted: number; rejected: number; queued: number; written: number; buffered: number; threadHeapUsedMb?: number | undefined }> {
+  if (platform.pipeline) return { ...platform.pipeline.counters(), ...platform.telemetry.stats() };
+  const c = (await platform.health()).counters as {
+    ingest: { accepted: number; rejected: number; queued: number };
+    telemetry: { written: number; buffered: number };
+    ingestThreadMemory: { heapUsedMb: number } | null;
+  };
+  return { ...c.ingest, ...c.telemetry, threadHeapUsedMb: c.ingestThreadMemory?.heapUsedMb };
+}
+
 export const BENCH_ADMIN_PASSWORD = 'bench-admin-password';
 
 /** Logs in as the admin and creates an API key with `role`; returns the header to send. */

@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { apiKeyHeader, forkTs, machine, machineLine, startBenchPlatform, startPublisher } from './harness.ts';
+import { apiKeyHeader, forkTs, ingestFigures, machine, machineLine, startBenchPlatform, startPublisher } from './harness.ts';
 import type { HttpLoadJob, HttpLoadMessage } from './http-load.ts';
 
 const { values: argv } = parseArgs({
@@ -99,16 +99,7 @@ async function main(): Promise<void> {
   const machineAtStart = machine(); // the code revision that ran, not the one at the end
   const bench = await startBenchPlatform({ INGEST_QUEUE_LIMIT: '1000000', ...(THREAD ? { INGEST_THREAD: 'on' } : {}) });
   const { platform } = bench;
-  /** Ingest's counters (and the thread's heap): read directly, or from the thread through health(). */
-  const figures = async (): Promise<{ accepted: number; rejected: number; queued: number; written: number; buffered: number; threadHeapUsedMb?: number | undefined }> => {
-    if (platform.pipeline) return { ...platform.pipeline.counters(), ...platform.telemetry.stats() };
-    const c = (await platform.health()).counters as {
-      ingest: { accepted: number; rejected: number; queued: number };
-      telemetry: { written: number; buffered: number };
-      ingestThreadMemory: { heapUsedMb: number } | null;
-    };
-    return { ...c.ingest, ...c.telemetry, threadHeapUsedMb: c.ingestThreadMemory?.heapUsedMb };
-  };
+  const figures = () => ingestFigures(platform);
   const children: ChildProcess[] = [];
   try {
     const prisma = platform.db.prisma;

@@ -69,14 +69,18 @@ export function createAssetDirectory(deps: {
     (inFlight ??= writeActivity().finally(() => {
       inFlight = undefined;
     }));
+  /** Forget cached assets (after asset edits). */
+  const invalidate = (): void => {
+    known.clear();
+    unknownUntil.clear();
+  };
   const EDITS = ['assets', 'sites'] as const;
   let editsSeen = deps.changes?.version(EDITS);
   const timer = setInterval(() => {
     const edits = deps.changes?.version(EDITS);
     if (edits !== editsSeen) {
       editsSeen = edits;
-      known.clear();
-      unknownUntil.clear();
+      invalidate();
     }
     void flush();
   }, deps.flushMs ?? 1000);
@@ -124,11 +128,7 @@ export function createAssetDirectory(deps: {
       }
     },
 
-    /** Forget cached assets (after asset edits). */
-    invalidate(): void {
-      known.clear();
-      unknownUntil.clear();
-    },
+    invalidate,
 
     async flush(): Promise<void> {
       if (inFlight) await inFlight;
